@@ -1,0 +1,17 @@
+"""Progress bars for long loops (tqdm), switchable off for notebooks under test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+def progress(iterable: Iterable[T], *, enabled: bool = True, total: int | None = None, desc: str | None = None) -> Iterable[T]:
+    """Wrap ``iterable`` in a tqdm bar when ``enabled``; otherwise return it unchanged."""
+    if not enabled:
+        return iterable
+    from tqdm.auto import tqdm
+
+    return tqdm(iterable, total=total, desc=desc, leave=False)

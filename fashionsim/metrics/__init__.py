@@ -1,0 +1,14 @@
+"""Figures of merit, vectorised: retrieval, ranking (recommendation), classification, verification.
+
+>>> from fashionsim import metrics
+>>> metrics.recall_at_k([[1, 2, 3]], [{3}], ks=(1, 3))   # doctest: +SKIP
+{1: 0.0, 3: 1.0}
+"""
+
+from fashionsim.metrics.classification import *  # noqa: F401,F403
+from fashionsim.metrics.ranking import *  # noqa: F401,F403
+from fashionsim.metrics.retrieval import *  # noqa: F401,F403
+from fashionsim.metrics.verification import *  # noqa: F401,F403
+from fashionsim.metrics import classification, ranking, retrieval, verification
+
+__all__ = [*classification.__all__, *ranking.__all__, *retrieval.__all__, *verification.__all__]

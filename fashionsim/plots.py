@@ -1,0 +1,114 @@
+"""Pictures the notebooks share: image grids drawn from a catalog, and training curves.
+
+Every function takes ``ax=None`` (a new figure is made when missing), returns
+the Axes and never calls ``plt.show()``. Image grids take image ids and a
+catalog, not preloaded arrays: only the images shown are read from disk.
+
+>>> ax = image_grid(cat, cat.images.image_id[:6], ncols=3)     # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from fashionsim.data.catalog import Catalog
+
+_MARK_COLORS = {True: (0.10, 0.65, 0.20), False: (0.85, 0.15, 0.15)}
+
+
+def _thumbnail(path: str, tile: int) -> np.ndarray:
+    from PIL import Image, ImageOps
+
+    with Image.open(path) as img:
+        img = ImageOps.exif_transpose(img).convert("RGB")
+        img.thumbnail((tile, tile))
+        canvas = Image.new("RGB", (tile, tile), (255, 255, 255))
+        canvas.paste(img, ((tile - img.width) // 2, (tile - img.height) // 2))
+    return np.asarray(canvas, dtype=np.float32) / 255.0
+
+
+def _as_rows(image_ids, ncols: int | None) -> list[list]:
+    ids = list(image_ids)
+    if ids and isinstance(ids[0], (list, tuple, np.ndarray)) and not isinstance(ids[0], str):
+        return [list(row) for row in ids]
+    ncols = ncols or min(len(ids), 8) or 1
+    return [ids[i:i + ncols] for i in range(0, len(ids), ncols)]
+
+
+def image_grid(
+    cat: Catalog,
+    image_ids: Sequence | Sequence[Sequence],
+    *,
+    titles: Sequence | Sequence[Sequence] | None = None,
+    marks: Sequence | Sequence[Sequence] | None = None,
+    row_labels: Sequence[str] | None = None,
+    ncols: int | None = None,
+    tile: int = 96,
+    border: int = 4,
+    ax=None,
+    title: str | None = None,
+):
+    """Draw images of ``cat`` as one mosaic on one Axes.
+
+    ``image_ids`` is a flat list (wrapped into rows of ``ncols``) or a list of
+    rows (ragged rows and ``None`` gaps are fine). ``titles`` and ``marks`` have
+    the same shape; a mark ``True`` draws a green frame (a correct result),
+    ``False`` a red one, ``None`` none. ``row_labels`` label each row on the left.
+    """
+    import matplotlib.pyplot as plt
+
+    rows = _as_rows(image_ids, ncols)
+    title_rows = _as_rows(titles, ncols) if titles is not None else None
+    mark_rows = _as_rows(marks, ncols) if marks is not None else None
+    n_rows, n_cols = len(rows), max((len(r) for r in rows), default=1)
+    cell = tile + 2 * border
+    canvas = np.ones((n_rows * cell, n_cols * cell, 3), dtype=np.float32)
+    wanted = [i for row in rows for i in row if i is not None]
+    paths = dict(zip(wanted, cat.image_paths(wanted)))
+    for r, row in enumerate(rows):
+        for c, image_id in enumerate(row):
+            if image_id is None:
+                continue
+            y, x = r * cell, c * cell
+            mark = mark_rows[r][c] if mark_rows is not None and c < len(mark_rows[r]) else None
+            if mark is not None:
+                canvas[y:y + cell, x:x + cell] = _MARK_COLORS[bool(mark)]
+            canvas[y + border:y + border + tile, x + border:x + border + tile] = _thumbnail(paths[image_id], tile)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.25 * n_cols + (1.2 if row_labels else 0), 1.45 * n_rows))
+    ax.imshow(canvas, interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for side in ax.spines.values():
+        side.set_visible(False)
+    if title_rows is not None:
+        for r, row in enumerate(title_rows):
+            for c, text in enumerate(row):
+                if text is not None and text != "":
+                    ax.text(c * cell + cell / 2, (r + 1) * cell - 1, str(text), ha="center", va="top",
+                            fontsize=7, clip_on=False)
+    if row_labels is not None:
+        ax.set_yticks([r * cell + cell / 2 for r in range(n_rows)], [str(t) for t in row_labels], fontsize=8)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def history_curves(history: Mapping[str, Sequence[float]], keys: Sequence[str] | None = None, *,
+                   xlabel: str = "epoch", ax=None, title: str | None = None):
+    """Plot training curves (``{"loss": [...], "val_auc": [...]}``) against the epoch number."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 3))
+    for key in keys or list(history):
+        values = np.asarray(history[key], dtype=float)
+        ax.plot(np.arange(1, len(values) + 1), values, marker="o", markersize=3, label=key)
+    ax.set_xlabel(xlabel)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    return ax

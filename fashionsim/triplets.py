@@ -1,0 +1,234 @@
+"""Triplets from catalog metadata: (query, positive, negative) images for deep ranking.
+
+The four kinds of the deep-ranking article (DESIGN.md §2):
+
+* positive ``same_product``: another image of the query's product (``p_same_product``, 0.9);
+  positive ``same_color``: an image of *another* product of the same category and colour (0.1);
+* negative ``in_class``: an image of the same category in another colour (``p_in_class``, 0.3);
+  negative ``out_of_class``: an image of another category (0.7).
+
+A triplet's ``kind`` is ``"<positive>/<negative>"``, e.g. ``"same_product/in_class"`` (:data:`KINDS`).
+Queries are drawn as the article draws them: a category by its image frequency and a colour by its
+image frequency, independently, kept when that category has that colour (so the query group has
+probability ∝ p(category)·p(colour) among the groups that exist), then an image of that group
+uniformly (``query_weighting="image"``: every query image equally likely).
+
+Draws the metadata cannot honour fall back, are counted in ``df.attrs["fallbacks"]`` and warned
+about (:class:`TripletFallbackWarning`):
+
+* ``same_product->same_color``: the product has no other image; a same-colour positive is used.
+* ``same_color->same_product``: no other product shares the category and colour; a same-product one.
+* ``in_class->out_of_class``: the category has one colour only; an out-of-class negative.
+* ``out_of_class->in_class``: the catalog has one category only; an in-class negative.
+
+Images that can have no positive or no negative at all (their product has one image and is alone
+in its category and colour; or every image shares their category and colour) are never queries:
+their number is ``df.attrs["excluded_queries"]``. When no image can be a query, ``ValueError``.
+
+Everything is vectorised over integer codes: target images are sorted once by (category, colour,
+product), so every pool is a contiguous range of that order and each draw is "a uniform position
+in a range, skipping one sub-range" (e.g. the category minus the query's colour group).
+
+>>> df = generate(cat, 10_000, seed=0)      # doctest: +SKIP
+>>> df.columns.tolist()                     # doctest: +SKIP
+['query', 'positive', 'negative', 'kind']
+
+Taught in notebooks/02_triplet_generation. The core over integer codes: :mod:`fashionsim.triplets_index`;
+files and the training input: :mod:`fashionsim.triplets_io` (re-exported here).
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+import pandas as pd
+
+from fashionsim._random import RandomState, as_generator
+from fashionsim.data.catalog import SOURCES, Catalog
+from fashionsim.triplets_index import (
+    FALLBACKS,
+    KINDS,
+    QUERY_WEIGHTINGS,
+    Draw,
+    TripletIndex,
+    _probability,
+)
+
+COLUMNS = ("query", "positive", "negative", "kind")
+
+
+class TripletFallbackWarning(UserWarning):
+    """Some triplets could not follow the requested kind, or some images cannot be queries."""
+
+
+def _check_sources(sources: Sequence[str] | None, name: str) -> tuple[str, ...]:
+    if sources is None:
+        return SOURCES
+    if isinstance(sources, str):
+        sources = (sources,)
+    sources = tuple(sources)
+    bad = [s for s in sources if s not in SOURCES]
+    if bad or not sources:
+        raise ValueError(f"{name} must be a non-empty subset of {list(SOURCES)}, got {list(sources)}")
+    return sources
+
+
+class TripletSampler:
+    """Fit on a catalog once, then draw as many triplet sets as needed (scikit-learn manners).
+
+    ``query_sources`` / ``target_sources`` choose which images (``"shop"``, ``"street"``) may be
+    queries, and positives or negatives (default: every image for both; street-to-shop training
+    uses ``query_sources="street", target_sources="shop"``).
+
+    >>> sampler = TripletSampler(p_in_class=0.5).fit(cat)       # doctest: +SKIP
+    >>> df = sampler.sample(100_000, random_state=0)             # doctest: +SKIP
+    """
+
+    def __init__(self, *, p_same_product: float = 0.9, p_in_class: float = 0.3,
+                 query_sources: Sequence[str] | None = None, target_sources: Sequence[str] | None = None,
+                 query_weighting: str = "category_color") -> None:
+        self.p_same_product = p_same_product
+        self.p_in_class = p_in_class
+        self.query_sources = query_sources
+        self.target_sources = target_sources
+        self.query_weighting = query_weighting
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.endswith("_"))
+        return f"TripletSampler({args})"
+
+    def fit(self, cat: Catalog) -> TripletSampler:
+        """Index ``cat``'s images by product, (category, colour) and category. Returns ``self``."""
+        _probability(self.p_same_product, "p_same_product")
+        _probability(self.p_in_class, "p_in_class")
+        query_sources = _check_sources(self.query_sources, "query_sources")
+        target_sources = _check_sources(self.target_sources, "target_sources")
+        products, images = cat.products, cat.images
+        prod_pos = pd.Index(products["product_id"]).get_indexer(images["product_id"])
+        category = pd.factorize(products["category"])[0][prod_pos]
+        color = pd.factorize(products["color"])[0][prod_pos]
+        source = images["source"]
+        self.index_ = TripletIndex.from_codes(
+            prod_pos, category, color, query_mask=source.isin(query_sources).to_numpy(),
+            target_mask=source.isin(target_sources).to_numpy(), query_weighting=self.query_weighting)
+        self.image_ids_ = images["image_id"].to_numpy()
+        if self.index_.n_excluded:
+            warnings.warn(f"{self.index_.n_excluded} of {self.index_.n_candidates} images cannot be queries "
+                          "(no possible positive or negative); they are left out", TripletFallbackWarning,
+                          stacklevel=2)
+        return self
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "index_"):
+            from sklearn.exceptions import NotFittedError
+
+            raise NotFittedError("this TripletSampler is not fitted yet; call fit(cat) first")
+
+    def sample(self, n: int, random_state: RandomState = None) -> pd.DataFrame:
+        """``n`` triplets: columns query, positive, negative (image ids) and kind (categorical of KINDS).
+
+        ``df.attrs`` holds ``fallbacks`` (counts per FALLBACKS entry) and ``excluded_queries``.
+        """
+        self._check_fitted()
+        d = self.index_.draw(n, random_state, p_same_product=self.p_same_product, p_in_class=self.p_in_class)
+        ids = self.image_ids_
+        df = pd.DataFrame({"query": ids[d.query], "positive": ids[d.positive], "negative": ids[d.negative],
+                           "kind": pd.Categorical.from_codes(d.kind, categories=list(KINDS))})
+        df.attrs["fallbacks"] = d.fallbacks
+        df.attrs["excluded_queries"] = self.index_.n_excluded
+        if any(d.fallbacks.values()):
+            shown = ", ".join(f"{k}: {v}" for k, v in d.fallbacks.items() if v)
+            warnings.warn(f"{sum(d.fallbacks.values())} fallback draw(s) in {n} triplets ({shown})",
+                          TripletFallbackWarning, stacklevel=2)
+        return df
+
+    def sample_chunks(self, n: int, chunk_size: int = 1_000_000,
+                      random_state: RandomState = None) -> Iterator[pd.DataFrame]:
+        """``n`` triplets as DataFrames of at most ``chunk_size`` rows (for :func:`write_triplets`)."""
+        self._check_fitted()
+        if not isinstance(chunk_size, numbers.Integral) or chunk_size < 1:
+            raise ValueError(f"chunk_size must be a positive int, got {chunk_size!r}")
+        rng = as_generator(random_state)
+        for start in range(0, int(n), int(chunk_size)):
+            yield self.sample(min(int(chunk_size), int(n) - start), rng)
+
+
+def generate(cat: Catalog, n: int, seed: RandomState = 0, *, p_same_product: float = 0.9,
+             p_in_class: float = 0.3, query_sources: Sequence[str] | None = None,
+             target_sources: Sequence[str] | None = None, query_weighting: str = "category_color") -> pd.DataFrame:
+    """Draw ``n`` triplets from ``cat``'s metadata (the functional form of :class:`TripletSampler`).
+
+    Returns columns ``query, positive, negative`` (image ids) and ``kind`` (one of :data:`KINDS`);
+    same seed, same triplets. Example: ``generate(cat, 800_000, seed=0, p_in_class=0.5)``.
+    """
+    sampler = TripletSampler(p_same_product=p_same_product, p_in_class=p_in_class, query_sources=query_sources,
+                             target_sources=target_sources, query_weighting=query_weighting)
+    return sampler.fit(cat).sample(n, seed)
+
+
+def requested_proportions(p_same_product: float = 0.9, p_in_class: float = 0.3) -> pd.Series:
+    """The share of each kind the probabilities ask for, indexed by :data:`KINDS`."""
+    sp, ic = _probability(p_same_product, "p_same_product"), _probability(p_in_class, "p_in_class")
+    return pd.Series([sp * ic, sp * (1 - ic), (1 - sp) * ic, (1 - sp) * (1 - ic)], index=list(KINDS),
+                     name="requested")
+
+
+def kind_proportions(triplets: pd.DataFrame) -> pd.Series:
+    """The realised share of each kind in ``triplets``, indexed by :data:`KINDS`."""
+    if "kind" not in triplets.columns:
+        raise ValueError(f"triplets need a 'kind' column; they have {list(triplets.columns)}")
+    counts = pd.Series(np.asarray(triplets["kind"], dtype=object)).value_counts()
+    unknown = sorted(set(counts.index) - set(KINDS))
+    if unknown:
+        raise ValueError(f"unknown kind(s) {unknown}; expected {list(KINDS)}")
+    return (counts.reindex(list(KINDS), fill_value=0) / max(len(triplets), 1)).rename("realised")
+
+
+def check_rules(cat: Catalog, triplets: pd.DataFrame) -> pd.Series:
+    """Count the triplets of ``triplets`` that break each rule (all zeros when the sampler obeyed).
+
+    Rules: ids exist in ``cat``; the positive is not the query; a ``same_product`` positive shares
+    the product; a ``same_color`` positive shares category and colour but not the product; an
+    ``in_class`` negative shares the category, not the colour; an ``out_of_class`` one another category.
+    """
+    missing = [c for c in COLUMNS if c not in triplets.columns]
+    if missing:
+        raise ValueError(f"triplets are missing column(s) {missing}; they have {list(triplets.columns)}")
+    table = cat.image_table().set_index("image_id")[["product_id", "category", "color"]]
+    pos = {c: table.index.get_indexer(triplets[c]) for c in ("query", "positive", "negative")}
+    known = (pos["query"] >= 0) & (pos["positive"] >= 0) & (pos["negative"] >= 0)
+    col = {c: {k: np.asarray(table[k].to_numpy()[np.where(known, pos[c], 0)], dtype=object)
+               for k in table.columns} for c in pos}
+    kind = pd.Index(list(KINDS)).get_indexer(np.asarray(triplets["kind"], dtype=object))
+    q, p, n = col["query"], col["positive"], col["negative"]
+    same_prod = p["product_id"] == q["product_id"]
+    same_cat_p, same_col_p = p["category"] == q["category"], p["color"] == q["color"]
+    same_cat_n, same_col_n = n["category"] == q["category"], n["color"] == q["color"]
+    known &= kind >= 0
+    counts = {
+        "unknown_id": ~(pos["query"] >= 0) | ~(pos["positive"] >= 0) | ~(pos["negative"] >= 0),
+        "unknown_kind": kind < 0,
+        "positive_is_query": np.asarray(triplets["query"] == triplets["positive"]),
+        "same_product_positive": known & (kind // 2 == 0) & ~same_prod,
+        "same_color_positive": known & (kind // 2 == 1) & (same_prod | ~same_cat_p | ~same_col_p),
+        "in_class_negative": known & (kind % 2 == 0) & (~same_cat_n | same_col_n),
+        "out_of_class_negative": known & (kind % 2 == 1) & same_cat_n,
+    }
+    return pd.Series({k: int(np.count_nonzero(v)) for k, v in counts.items()}, name="violations")
+
+
+def __getattr__(name: str):
+    # Files and the tf.data training input live in triplets_io (it imports TensorFlow lazily).
+    if name in ("write_triplets", "read_triplets", "triplet_dataset", "interleave_paths"):
+        from fashionsim import triplets_io
+
+        return getattr(triplets_io, name)
+    raise AttributeError(f"module 'fashionsim.triplets' has no attribute {name!r}")
+
+
+__all__ = ["KINDS", "FALLBACKS", "QUERY_WEIGHTINGS", "Draw", "TripletFallbackWarning", "TripletIndex", "TripletSampler", "generate",
+           "requested_proportions", "kind_proportions", "check_rules", "write_triplets", "read_triplets",
+           "triplet_dataset", "interleave_paths"]

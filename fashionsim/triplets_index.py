@@ -1,0 +1,235 @@
+"""The triplet sampler's core: grouped integer indices over image codes, and bulk draws.
+
+Target images (positives, negatives) are sorted once by (category, colour, product), so every
+pool is a contiguous range of that order: a product's images, a (category, colour) group, a
+category, the whole catalog. Each draw is then "a uniform position in a range, skipping one
+sub-range" (the query itself; the query's product inside its group; the query's colour inside its
+category; the query's category inside the catalog): no rejection loops, no DataFrame filtering.
+
+:class:`TripletIndex` works on integer codes so benchmarks and other data sources can use it
+without a :class:`~fashionsim.data.Catalog`; :mod:`fashionsim.triplets` wraps it with image ids.
+
+>>> index = TripletIndex.from_codes(product, category, color)     # doctest: +SKIP
+>>> d = index.draw(800_000, random_state=0)                        # positions into the arrays
+
+Taught in notebooks/02_triplet_generation.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import numbers
+
+import numpy as np
+
+from fashionsim._random import RandomState, as_generator
+
+KINDS = ("same_product/in_class", "same_product/out_of_class", "same_color/in_class", "same_color/out_of_class")
+FALLBACKS = ("same_product->same_color", "same_color->same_product", "in_class->out_of_class",
+             "out_of_class->in_class")
+QUERY_WEIGHTINGS = ("category_color", "image")
+
+
+@dataclasses.dataclass(frozen=True)
+class Draw:
+    """Triplets as row positions into the image arrays; ``kind`` indexes :data:`KINDS`."""
+
+    query: np.ndarray
+    positive: np.ndarray
+    negative: np.ndarray
+    kind: np.ndarray
+    fallbacks: dict[str, int]
+
+
+def _runs(sorted_codes: np.ndarray, n_codes: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Start and length of each code's run in ``sorted_codes`` (0, 0 when absent) and the run count."""
+    start = np.zeros(n_codes, dtype=np.int64)
+    count = np.bincount(sorted_codes, minlength=n_codes).astype(np.int64)
+    if len(sorted_codes) == 0:
+        return start, count, 0
+    first = np.empty(len(sorted_codes), dtype=bool)
+    first[0] = True
+    np.not_equal(sorted_codes[1:], sorted_codes[:-1], out=first[1:])
+    where = np.flatnonzero(first)
+    start[sorted_codes[where]] = where
+    return start, count, len(where)
+
+
+def _codes(values: np.ndarray, name: str) -> np.ndarray:
+    codes = np.asarray(values)
+    if codes.ndim != 1 or not np.issubdtype(codes.dtype, np.integer):
+        raise ValueError(f"{name} must be a 1-d array of integer codes, got shape {codes.shape} dtype {codes.dtype}")
+    if len(codes) and codes.min() < 0:
+        raise ValueError(f"{name} codes must be >= 0 (found {codes.min()})")
+    return codes.astype(np.int64, copy=False)
+
+
+def _mask(mask: np.ndarray | None, n: int, name: str) -> np.ndarray:
+    if mask is None:
+        return np.ones(n, dtype=bool)
+    mask = np.asarray(mask)
+    if mask.dtype != bool or mask.shape != (n,):
+        raise ValueError(f"{name} must be a boolean array of shape ({n},), got {mask.dtype} {mask.shape}")
+    return mask
+
+
+def _probability(value: float, name: str) -> float:
+    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not 0.0 <= float(value) <= 1.0:
+        raise ValueError(f"{name} must be a probability in [0, 1], got {value!r}")
+    return float(value)
+
+
+def _skip_draw(u: np.ndarray, start, count, skip_at, skip_len) -> np.ndarray:
+    """Uniform position in ``[start, start + count + skip_len)`` avoiding ``[skip_at, skip_at + skip_len)``.
+
+    ``count`` is the size of the range without the skipped part (>= 1); ``skip_at`` is relative to ``start``.
+    """
+    r = np.minimum((u * count).astype(np.int64), count - 1)
+    return start + r + skip_len * (r >= skip_at)
+
+
+@dataclasses.dataclass(frozen=True)
+class TripletIndex:
+    """Grouped integer indices of a catalog, built once and drawn from many times.
+
+    ``order`` lists the target images (positives and negatives) sorted by (category, colour,
+    product); ``cat_*``, ``grp_*`` and ``prod_*`` give the start and length of each category,
+    (category, colour) group and product in it. ``queries`` are the eligible query images sorted
+    by group, drawn by ``q_cumw`` (cumulative group weights over ``q_groups``).
+    """
+
+    product: np.ndarray
+    category: np.ndarray
+    group: np.ndarray
+    pos_in_order: np.ndarray
+    order: np.ndarray
+    cat_start: np.ndarray
+    cat_count: np.ndarray
+    grp_start: np.ndarray
+    grp_count: np.ndarray
+    prod_start: np.ndarray
+    prod_count: np.ndarray
+    queries: np.ndarray
+    q_groups: np.ndarray
+    q_start: np.ndarray
+    q_count: np.ndarray
+    q_cumw: np.ndarray
+    query_weighting: str
+    n_candidates: int
+
+    @property
+    def n_excluded(self) -> int:
+        """Query candidates that can have no positive or no negative at all."""
+        return self.n_candidates - len(self.queries)
+
+    @classmethod
+    def from_codes(
+        cls,
+        product: np.ndarray,
+        category: np.ndarray,
+        color: np.ndarray,
+        *,
+        query_mask: np.ndarray | None = None,
+        target_mask: np.ndarray | None = None,
+        query_weighting: str = "category_color",
+    ) -> TripletIndex:
+        """Index images given as integer codes (one entry per image, shape ``(n_images,)``).
+
+        A product must have one category and one colour. ``query_mask`` marks the images that
+        may be queries, ``target_mask`` those that may be positives or negatives (default: all).
+        """
+        product, category, color = (_codes(a, n) for a, n in ((product, "product"), (category, "category"),
+                                                                (color, "color")))
+        n = len(product)
+        if len(category) != n or len(color) != n:
+            raise ValueError(f"product, category and color must have one entry per image; got lengths "
+                             f"{n}, {len(category)}, {len(color)}")
+        if query_weighting not in QUERY_WEIGHTINGS:
+            raise ValueError(f"query_weighting must be one of {list(QUERY_WEIGHTINGS)}, got {query_weighting!r}")
+        is_query, is_target = _mask(query_mask, n, "query_mask"), _mask(target_mask, n, "target_mask")
+        if n == 0 or not is_query.any() or not is_target.any():
+            raise ValueError("no image to draw triplets from: the query or the target pool is empty")
+        n_cat, n_col, n_prod = int(category.max()) + 1, int(color.max()) + 1, int(product.max()) + 1
+        if n_cat * n_col * n_prod >= 2**62:
+            raise ValueError("too many distinct codes to index; factorize them to 0..k-1 first")
+        group = category * n_col + color
+        n_grp = n_cat * n_col
+
+        targets = np.flatnonzero(is_target)
+        key = group[targets] * n_prod + product[targets]
+        order = targets[np.argsort(key, kind="stable")]
+        cat_start, cat_count, _ = _runs(category[order], n_cat)
+        grp_start, grp_count, _ = _runs(group[order], n_grp)
+        prod_start, prod_count, prod_runs = _runs(product[order], n_prod)
+        if prod_runs != np.count_nonzero(prod_count):
+            raise ValueError("a product code appears with more than one category or colour")
+        pos_in_order = np.full(n, -1, dtype=np.int64)
+        pos_in_order[order] = np.arange(len(order))
+
+        candidates = np.flatnonzero(is_query)
+        p, c, g = product[candidates], category[candidates], group[candidates]
+        own = (pos_in_order[candidates] >= 0).astype(np.int64)
+        has_positive = (prod_count[p] - own > 0) | (grp_count[g] - prod_count[p] > 0)
+        has_negative = len(order) - grp_count[g] > 0
+        queries = candidates[has_positive & has_negative]
+        queries = queries[np.argsort(group[queries], kind="stable")]
+        q_start_all, q_count_all, _ = _runs(group[queries], n_grp)
+        q_groups = np.flatnonzero(q_count_all)
+        if query_weighting == "category_color":
+            p_cat = np.bincount(category[candidates], minlength=n_cat) / len(candidates)
+            p_col = np.bincount(color[candidates], minlength=n_col) / len(candidates)
+            weights = p_cat[q_groups // n_col] * p_col[q_groups % n_col]
+        else:
+            weights = q_count_all[q_groups].astype(float)
+        cumw = np.cumsum(weights)
+        return cls(product, category, group, pos_in_order, order, cat_start, cat_count, grp_start, grp_count,
+                   prod_start, prod_count, queries, q_groups, q_start_all[q_groups], q_count_all[q_groups],
+                   cumw / cumw[-1] if len(cumw) else cumw, query_weighting, len(candidates))
+
+    def draw(self, n: int, random_state: RandomState = None, *, p_same_product: float = 0.9,
+             p_in_class: float = 0.3) -> Draw:
+        """Draw ``n`` triplets as image positions; see the module docstring for the rules."""
+        if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 0:
+            raise ValueError(f"n must be a non-negative int, got {n!r}")
+        p_same_product = _probability(p_same_product, "p_same_product")
+        p_in_class = _probability(p_in_class, "p_in_class")
+        if len(self.queries) == 0:
+            raise ValueError(
+                f"no image can be a query: each of the {self.n_candidates} candidates lacks a possible positive "
+                "(its product has one image and no other product shares its category and colour) or a possible "
+                "negative (every target image shares its category and colour)")
+        rng = as_generator(random_state)
+        u = rng.random((6, int(n)))
+        if self.query_weighting == "category_color":
+            gi = np.minimum(np.searchsorted(self.q_cumw, u[0], side="right"), len(self.q_groups) - 1)
+            slot = self.q_start[gi] + np.minimum((u[1] * self.q_count[gi]).astype(np.int64), self.q_count[gi] - 1)
+        else:
+            slot = np.minimum((u[0] * len(self.queries)).astype(np.int64), len(self.queries) - 1)
+        q = self.queries[slot]
+        p, c, g, own = self.product[q], self.category[q], self.group[q], self.pos_in_order[q]
+        pstart, pcount = self.prod_start[p], self.prod_count[p]
+        gstart, gcount = self.grp_start[g], self.grp_count[g]
+        cstart, ccount = self.cat_start[c], self.cat_count[c]
+
+        n_same_product = pcount - (own >= 0)
+        n_same_color = gcount - pcount
+        want = u[2] < p_same_product
+        same_product = np.where(want, n_same_product > 0, n_same_color == 0)
+        own_rel = np.where(own >= 0, own - pstart, np.iinfo(np.int64).max)
+        positive = self.order[_skip_draw(
+            u[3], np.where(same_product, pstart, gstart), np.where(same_product, n_same_product, n_same_color),
+            np.where(same_product, own_rel, pstart - gstart), np.where(same_product, 1, pcount))]
+        fallbacks = {FALLBACKS[0]: int(np.count_nonzero(want & ~same_product)),
+                     FALLBACKS[1]: int(np.count_nonzero(~want & same_product))}
+
+        n_in = ccount - gcount
+        n_out = len(self.order) - ccount
+        want = u[4] < p_in_class
+        in_class = np.where(want, n_in > 0, n_out == 0)
+        negative = self.order[_skip_draw(
+            u[5], np.where(in_class, cstart, 0), np.where(in_class, n_in, n_out),
+            np.where(in_class, gstart - cstart, cstart), np.where(in_class, gcount, ccount))]
+        fallbacks[FALLBACKS[2]] = int(np.count_nonzero(want & ~in_class))
+        fallbacks[FALLBACKS[3]] = int(np.count_nonzero(~want & in_class))
+        kind = (2 * ~same_product + ~in_class).astype(np.int8)
+        return Draw(q, positive, negative, kind, fallbacks)
