@@ -126,3 +126,63 @@ def load_embeddings(path: str | os.PathLike, *, fingerprint: str | None = None) 
             f"{path} was made by model {meta.get('fingerprint')}, not by the model given ({fingerprint})"
         )
     return vectors, meta["ids"], meta
+
+
+def embed_to_file(
+    model,
+    paths: Sequence[str | os.PathLike],
+    ids: Sequence,
+    out: str | os.PathLike,
+    size: int,
+    *,
+    batch_size: int = 64,
+    chunk_size: int = 2048,
+    resume: bool = True,
+    progress: bool = True,
+    extra: dict | None = None,
+) -> Path:
+    """Embed ``paths`` into ``out`` (.npy + .json sidecar), resumable chunk by chunk.
+
+    Finished chunks land in ``<out>.parts/`` (each written atomically); an
+    interrupted run started again with ``resume=True`` skips them, as long as
+    the model fingerprint, the ids and the chunk size are unchanged. The final
+    file is assembled atomically and the parts folder removed.
+    """
+    import shutil
+
+    out = Path(out)
+    if out.suffix != ".npy":
+        raise ValueError(f"out must be a .npy path, got {out}")
+    paths = [str(p) for p in paths]
+    if len(paths) != len(ids) or not paths:
+        raise ValueError(f"paths and ids must be non-empty and of equal length, got {len(paths)} and {len(ids)}")
+    fingerprint = model_fingerprint(model)
+    parts = out.with_name(out.name + ".parts")
+    plan = {"fingerprint": fingerprint, "n": len(paths), "chunk_size": int(chunk_size), "size": int(size),
+            "ids_hash": hashlib.sha256(json.dumps([str(i) for i in ids]).encode()).hexdigest()}
+    plan_file = parts / "plan.json"
+    if parts.exists() and (not resume or not plan_file.is_file() or json.loads(plan_file.read_text()) != plan):
+        shutil.rmtree(parts)
+    parts.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(plan_file, json.dumps(plan, sort_keys=True))
+    starts = list(range(0, len(paths), chunk_size))
+    for number, start in enumerate(_progress(starts, enabled=progress, desc="chunks")):
+        part = parts / f"part-{number:06d}.npy"
+        if part.is_file():
+            continue
+        vectors = embed_images(model, paths[start:start + chunk_size], size, batch_size=batch_size, progress=False)
+        with atomic_path(part) as tmp:
+            np.save(tmp, vectors, allow_pickle=False)
+    dim = int(model.output_shape[-1])
+    with atomic_path(out) as tmp:
+        mm = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(len(paths), dim))
+        for number, start in enumerate(starts):
+            block = np.load(parts / f"part-{number:06d}.npy", allow_pickle=False)
+            mm[start:start + len(block)] = block
+        mm.flush()
+        del mm
+    meta = {"ids": [i.item() if hasattr(i, "item") else i for i in ids], "dim": dim, "fingerprint": fingerprint,
+            "image_size": int(size), **(extra or {})}
+    write_text_atomic(out.with_suffix(".json"), json.dumps(meta, sort_keys=True))
+    shutil.rmtree(parts)
+    return out

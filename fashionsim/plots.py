@@ -64,20 +64,22 @@ def image_grid(
     mark_rows = _as_rows(marks, ncols) if marks is not None else None
     n_rows, n_cols = len(rows), max((len(r) for r in rows), default=1)
     cell = tile + 2 * border
-    canvas = np.ones((n_rows * cell, n_cols * cell, 3), dtype=np.float32)
+    band = max(12, tile // 6) if title_rows is not None else 0   # white strip under each tile for its title
+    cell_h = cell + band
+    canvas = np.ones((n_rows * cell_h, n_cols * cell, 3), dtype=np.float32)
     wanted = [i for row in rows for i in row if i is not None]
     paths = dict(zip(wanted, cat.image_paths(wanted)))
     for r, row in enumerate(rows):
         for c, image_id in enumerate(row):
             if image_id is None:
                 continue
-            y, x = r * cell, c * cell
+            y, x = r * cell_h, c * cell
             mark = mark_rows[r][c] if mark_rows is not None and c < len(mark_rows[r]) else None
             if mark is not None:
                 canvas[y:y + cell, x:x + cell] = _MARK_COLORS[bool(mark)]
             canvas[y + border:y + border + tile, x + border:x + border + tile] = _thumbnail(paths[image_id], tile)
     if ax is None:
-        _, ax = plt.subplots(figsize=(1.25 * n_cols + (1.2 if row_labels else 0), 1.45 * n_rows))
+        _, ax = plt.subplots(figsize=(1.25 * n_cols + (1.2 if row_labels else 0), 1.25 * n_rows * cell_h / cell))
     ax.imshow(canvas, interpolation="nearest")
     ax.set_xticks([])
     ax.set_yticks([])
@@ -87,10 +89,10 @@ def image_grid(
         for r, row in enumerate(title_rows):
             for c, text in enumerate(row):
                 if text is not None and text != "":
-                    ax.text(c * cell + cell / 2, (r + 1) * cell - 1, str(text), ha="center", va="top",
-                            fontsize=7, clip_on=False)
+                    ax.text(c * cell + cell / 2, r * cell_h + cell + band / 2, str(text), ha="center",
+                            va="center", fontsize=7, clip_on=True)
     if row_labels is not None:
-        ax.set_yticks([r * cell + cell / 2 for r in range(n_rows)], [str(t) for t in row_labels], fontsize=8)
+        ax.set_yticks([r * cell_h + cell / 2 for r in range(n_rows)], [str(t) for t in row_labels], fontsize=8)
     if title:
         ax.set_title(title)
     return ax

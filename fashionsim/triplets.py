@@ -13,13 +13,19 @@ image frequency, independently, kept when that category has that colour (so the 
 probability ∝ p(category)·p(colour) among the groups that exist), then an image of that group
 uniformly (``query_weighting="image"``: every query image equally likely).
 
+Which images: by default every image of the catalog, shop and street, may be a query, a positive
+or a negative; ``query_sources`` and ``target_sources`` (``"shop"``, ``"street"``) restrict the
+query pool and the positive/negative pool, e.g. street queries against shop photos.
+
 Draws the metadata cannot honour fall back, are counted in ``df.attrs["fallbacks"]`` and warned
 about (:class:`TripletFallbackWarning`):
 
 * ``same_product->same_color``: the product has no other image; a same-colour positive is used.
 * ``same_color->same_product``: no other product shares the category and colour; a same-product one.
-* ``in_class->out_of_class``: the category has one colour only; an out-of-class negative.
+* ``in_class->out_of_class``: the query's category has one colour only; an out-of-class negative.
 * ``out_of_class->in_class``: the catalog has one category only; an in-class negative.
+
+(All of them judged among the images allowed as positives and negatives.)
 
 Images that can have no positive or no negative at all (their product has one image and is alone
 in its category and colour; or every image shares their category and colour) are never queries:
@@ -76,6 +82,17 @@ def _check_sources(sources: Sequence[str] | None, name: str) -> tuple[str, ...]:
     return sources
 
 
+def _product_rows(product_ids: pd.Series, image_products: pd.Series) -> np.ndarray:
+    """Row in the products table of each image's product (one factorize: faster than Index.get_indexer)."""
+    codes, _ = pd.factorize(pd.concat([product_ids, image_products], ignore_index=True))
+    row = np.full(codes.max() + 1, -1, dtype=np.int64)
+    row[codes[:len(product_ids)]] = np.arange(len(product_ids))
+    rows = row[codes[len(product_ids):]]
+    if (rows < 0).any():
+        raise ValueError(f"images name unknown product_id(s), e.g. {image_products.iloc[np.argmin(rows)]!r}")
+    return rows
+
+
 class TripletSampler:
     """Fit on a catalog once, then draw as many triplet sets as needed (scikit-learn manners).
 
@@ -102,19 +119,21 @@ class TripletSampler:
 
     def fit(self, cat: Catalog) -> TripletSampler:
         """Index ``cat``'s images by product, (category, colour) and category. Returns ``self``."""
+        if not isinstance(cat, Catalog):
+            raise TypeError(f"fit expects a fashionsim.data.Catalog, got {type(cat).__name__}")
         _probability(self.p_same_product, "p_same_product")
         _probability(self.p_in_class, "p_in_class")
         query_sources = _check_sources(self.query_sources, "query_sources")
         target_sources = _check_sources(self.target_sources, "target_sources")
         products, images = cat.products, cat.images
-        prod_pos = pd.Index(products["product_id"]).get_indexer(images["product_id"])
+        prod_pos = _product_rows(products["product_id"], images["product_id"])
         category = pd.factorize(products["category"])[0][prod_pos]
         color = pd.factorize(products["color"])[0][prod_pos]
         source = images["source"]
         self.index_ = TripletIndex.from_codes(
             prod_pos, category, color, query_mask=source.isin(query_sources).to_numpy(),
             target_mask=source.isin(target_sources).to_numpy(), query_weighting=self.query_weighting)
-        self.image_ids_ = images["image_id"].to_numpy()
+        self.image_ids_ = images["image_id"].array  # taking from pandas' own array keeps its dtype, no re-boxing
         if self.index_.n_excluded:
             warnings.warn(f"{self.index_.n_excluded} of {self.index_.n_candidates} images cannot be queries "
                           "(no possible positive or negative); they are left out", TripletFallbackWarning,
@@ -130,30 +149,48 @@ class TripletSampler:
     def sample(self, n: int, random_state: RandomState = None) -> pd.DataFrame:
         """``n`` triplets: columns query, positive, negative (image ids) and kind (categorical of KINDS).
 
-        ``df.attrs`` holds ``fallbacks`` (counts per FALLBACKS entry) and ``excluded_queries``.
+        ``df.attrs`` holds ``fallbacks`` (counts per FALLBACKS entry) and ``excluded_queries``; a
+        :class:`TripletFallbackWarning` says when any fallback happened.
         """
-        self._check_fitted()
-        d = self.index_.draw(n, random_state, p_same_product=self.p_same_product, p_in_class=self.p_in_class)
-        ids = self.image_ids_
-        df = pd.DataFrame({"query": ids[d.query], "positive": ids[d.positive], "negative": ids[d.negative],
-                           "kind": pd.Categorical.from_codes(d.kind, categories=list(KINDS))})
-        df.attrs["fallbacks"] = d.fallbacks
-        df.attrs["excluded_queries"] = self.index_.n_excluded
-        if any(d.fallbacks.values()):
-            shown = ", ".join(f"{k}: {v}" for k, v in d.fallbacks.items() if v)
-            warnings.warn(f"{sum(d.fallbacks.values())} fallback draw(s) in {n} triplets ({shown})",
-                          TripletFallbackWarning, stacklevel=2)
+        df = self._frame(n, random_state)
+        _warn_fallbacks(df.attrs["fallbacks"], n)
         return df
 
     def sample_chunks(self, n: int, chunk_size: int = 1_000_000,
                       random_state: RandomState = None) -> Iterator[pd.DataFrame]:
-        """``n`` triplets as DataFrames of at most ``chunk_size`` rows (for :func:`write_triplets`)."""
+        """``n`` triplets as DataFrames of at most ``chunk_size`` rows (for :func:`write_triplets`).
+
+        Fallbacks are counted per chunk (``attrs``) and warned about once, after the last chunk.
+        """
         self._check_fitted()
         if not isinstance(chunk_size, numbers.Integral) or chunk_size < 1:
             raise ValueError(f"chunk_size must be a positive int, got {chunk_size!r}")
         rng = as_generator(random_state)
+        total = dict.fromkeys(FALLBACKS, 0)
         for start in range(0, int(n), int(chunk_size)):
-            yield self.sample(min(int(chunk_size), int(n) - start), rng)
+            chunk = self._frame(min(int(chunk_size), int(n) - start), rng)
+            for key, count in chunk.attrs["fallbacks"].items():
+                total[key] += count
+            yield chunk
+        _warn_fallbacks(total, n)
+
+    def _frame(self, n: int, random_state: RandomState) -> pd.DataFrame:
+        self._check_fitted()
+        d = self.index_.draw(n, random_state, p_same_product=self.p_same_product, p_in_class=self.p_in_class)
+        ids = self.image_ids_
+        df = pd.DataFrame({"query": ids.take(d.query), "positive": ids.take(d.positive),
+                           "negative": ids.take(d.negative),
+                           "kind": pd.Categorical.from_codes(d.kind, categories=list(KINDS))})
+        df.attrs["fallbacks"] = d.fallbacks
+        df.attrs["excluded_queries"] = self.index_.n_excluded
+        return df
+
+
+def _warn_fallbacks(fallbacks: dict[str, int], n: int) -> None:
+    if any(fallbacks.values()):
+        shown = ", ".join(f"{k}: {v}" for k, v in fallbacks.items() if v)
+        warnings.warn(f"{sum(fallbacks.values())} fallback draw(s) in {n} triplets ({shown})",
+                      TripletFallbackWarning, stacklevel=3)
 
 
 def generate(cat: Catalog, n: int, seed: RandomState = 0, *, p_same_product: float = 0.9,
@@ -166,7 +203,9 @@ def generate(cat: Catalog, n: int, seed: RandomState = 0, *, p_same_product: flo
     """
     sampler = TripletSampler(p_same_product=p_same_product, p_in_class=p_in_class, query_sources=query_sources,
                              target_sources=target_sources, query_weighting=query_weighting)
-    return sampler.fit(cat).sample(n, seed)
+    df = sampler.fit(cat)._frame(n, seed)
+    _warn_fallbacks(df.attrs["fallbacks"], n)
+    return df
 
 
 def requested_proportions(p_same_product: float = 0.9, p_in_class: float = 0.3) -> pd.Series:
@@ -229,6 +268,8 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'fashionsim.triplets' has no attribute {name!r}")
 
 
-__all__ = ["KINDS", "FALLBACKS", "QUERY_WEIGHTINGS", "Draw", "TripletFallbackWarning", "TripletIndex", "TripletSampler", "generate",
-           "requested_proportions", "kind_proportions", "check_rules", "write_triplets", "read_triplets",
-           "triplet_dataset", "interleave_paths"]
+__all__ = [
+    "KINDS", "FALLBACKS", "QUERY_WEIGHTINGS", "Draw", "TripletFallbackWarning", "TripletIndex", "TripletSampler",
+    "generate", "requested_proportions", "kind_proportions", "check_rules",
+    "write_triplets", "read_triplets", "triplet_dataset", "interleave_paths",
+]

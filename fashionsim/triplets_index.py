@@ -28,6 +28,7 @@ KINDS = ("same_product/in_class", "same_product/out_of_class", "same_color/in_cl
 FALLBACKS = ("same_product->same_color", "same_color->same_product", "in_class->out_of_class",
              "out_of_class->in_class")
 QUERY_WEIGHTINGS = ("category_color", "image")
+BLOCK = 1 << 17  # triplets drawn per block: bounds the temporaries of TripletIndex.draw
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,18 +42,17 @@ class Draw:
     fallbacks: dict[str, int]
 
 
-def _runs(sorted_codes: np.ndarray, n_codes: int) -> tuple[np.ndarray, np.ndarray, int]:
-    """Start and length of each code's run in ``sorted_codes`` (0, 0 when absent) and the run count."""
+def _runs(sorted_codes: np.ndarray, n_codes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Start and length of each code's run in ``sorted_codes`` (both 0 when the code is absent)."""
     start = np.zeros(n_codes, dtype=np.int64)
     count = np.bincount(sorted_codes, minlength=n_codes).astype(np.int64)
-    if len(sorted_codes) == 0:
-        return start, count, 0
-    first = np.empty(len(sorted_codes), dtype=bool)
-    first[0] = True
-    np.not_equal(sorted_codes[1:], sorted_codes[:-1], out=first[1:])
-    where = np.flatnonzero(first)
-    start[sorted_codes[where]] = where
-    return start, count, len(where)
+    if len(sorted_codes):
+        first = np.empty(len(sorted_codes), dtype=bool)
+        first[0] = True
+        np.not_equal(sorted_codes[1:], sorted_codes[:-1], out=first[1:])
+        where = np.flatnonzero(first)
+        start[sorted_codes[where]] = where
+    return start, count
 
 
 def _codes(values: np.ndarray, name: str) -> np.ndarray:
@@ -95,7 +95,7 @@ class TripletIndex:
     ``order`` lists the target images (positives and negatives) sorted by (category, colour,
     product); ``cat_*``, ``grp_*`` and ``prod_*`` give the start and length of each category,
     (category, colour) group and product in it. ``queries`` are the eligible query images sorted
-    by group, drawn by ``q_cumw`` (cumulative group weights over ``q_groups``).
+    by group; a query's group is drawn from ``q_groups`` with probabilities ``q_prob``.
     """
 
     product: np.ndarray
@@ -113,7 +113,7 @@ class TripletIndex:
     q_groups: np.ndarray
     q_start: np.ndarray
     q_count: np.ndarray
-    q_cumw: np.ndarray
+    q_prob: np.ndarray
     query_weighting: str
     n_candidates: int
 
@@ -148,21 +148,26 @@ class TripletIndex:
             raise ValueError(f"query_weighting must be one of {list(QUERY_WEIGHTINGS)}, got {query_weighting!r}")
         is_query, is_target = _mask(query_mask, n, "query_mask"), _mask(target_mask, n, "target_mask")
         if n == 0 or not is_query.any() or not is_target.any():
-            raise ValueError("no image to draw triplets from: the query or the target pool is empty")
+            empty = "query" if n == 0 or not is_query.any() else "target"
+            raise ValueError(f"no triplet can be drawn: the {empty} pool is empty (no image selected as {empty})")
         n_cat, n_col, n_prod = int(category.max()) + 1, int(color.max()) + 1, int(product.max()) + 1
         if n_cat * n_col * n_prod >= 2**62:
             raise ValueError("too many distinct codes to index; factorize them to 0..k-1 first")
         group = category * n_col + color
         n_grp = n_cat * n_col
+        product_group = np.zeros(n_prod, dtype=np.int64)
+        product_group[product] = group
+        mixed = np.flatnonzero(product_group[product] != group)
+        if len(mixed):
+            raise ValueError(f"product code {int(product[mixed[0]])} appears with more than one category or colour "
+                             f"(image {int(mixed[0])})")
 
         targets = np.flatnonzero(is_target)
         key = group[targets] * n_prod + product[targets]
         order = targets[np.argsort(key, kind="stable")]
-        cat_start, cat_count, _ = _runs(category[order], n_cat)
-        grp_start, grp_count, _ = _runs(group[order], n_grp)
-        prod_start, prod_count, prod_runs = _runs(product[order], n_prod)
-        if prod_runs != np.count_nonzero(prod_count):
-            raise ValueError("a product code appears with more than one category or colour")
+        cat_start, cat_count = _runs(category[order], n_cat)
+        grp_start, grp_count = _runs(group[order], n_grp)
+        prod_start, prod_count = _runs(product[order], n_prod)
         pos_in_order = np.full(n, -1, dtype=np.int64)
         pos_in_order[order] = np.arange(len(order))
 
@@ -172,8 +177,18 @@ class TripletIndex:
         has_positive = (prod_count[p] - own > 0) | (grp_count[g] - prod_count[p] > 0)
         has_negative = len(order) - grp_count[g] > 0
         queries = candidates[has_positive & has_negative]
+        if len(queries) == 0:
+            reasons = []
+            if not has_positive.any():
+                reasons.append("no query has another image of its product, nor another product of its category "
+                               "and colour, to be its positive")
+            if not has_negative.any():
+                reasons.append("every target image shares the query's category and colour, so no negative exists")
+            reason = "; and ".join(reasons) or "no query has both a possible positive and a possible negative"
+            raise ValueError(f"no triplet can be drawn: {reason} ({len(candidates)} query candidates, "
+                             f"{len(targets)} target images)")
         queries = queries[np.argsort(group[queries], kind="stable")]
-        q_start_all, q_count_all, _ = _runs(group[queries], n_grp)
+        q_start_all, q_count_all = _runs(group[queries], n_grp)
         q_groups = np.flatnonzero(q_count_all)
         if query_weighting == "category_color":
             p_cat = np.bincount(category[candidates], minlength=n_cat) / len(candidates)
@@ -181,55 +196,70 @@ class TripletIndex:
             weights = p_cat[q_groups // n_col] * p_col[q_groups % n_col]
         else:
             weights = q_count_all[q_groups].astype(float)
-        cumw = np.cumsum(weights)
         return cls(product, category, group, pos_in_order, order, cat_start, cat_count, grp_start, grp_count,
                    prod_start, prod_count, queries, q_groups, q_start_all[q_groups], q_count_all[q_groups],
-                   cumw / cumw[-1] if len(cumw) else cumw, query_weighting, len(candidates))
+                   weights / weights.sum(), query_weighting, len(candidates))
 
     def draw(self, n: int, random_state: RandomState = None, *, p_same_product: float = 0.9,
              p_in_class: float = 0.3) -> Draw:
-        """Draw ``n`` triplets as image positions; see the module docstring for the rules."""
+        """Draw ``n`` triplets as image positions; see :mod:`fashionsim.triplets` for the rules.
+
+        Works in blocks of :data:`BLOCK` triplets, so temporary memory stays bounded for any ``n``.
+        """
         if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 0:
             raise ValueError(f"n must be a non-negative int, got {n!r}")
         p_same_product = _probability(p_same_product, "p_same_product")
         p_in_class = _probability(p_in_class, "p_in_class")
-        if len(self.queries) == 0:
-            raise ValueError(
-                f"no image can be a query: each of the {self.n_candidates} candidates lacks a possible positive "
-                "(its product has one image and no other product shares its category and colour) or a possible "
-                "negative (every target image shares its category and colour)")
         rng = as_generator(random_state)
-        u = rng.random((6, int(n)))
+        n = int(n)
+        out = Draw(np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int8),
+                   dict.fromkeys(FALLBACKS, 0))
+        for lo in range(0, n, BLOCK):
+            self._draw_block(slice(lo, min(n, lo + BLOCK)), rng, p_same_product, p_in_class, out)
+        return out
+
+    def _draw_block(self, rows: slice, rng: np.random.Generator, p_same_product: float, p_in_class: float,
+                    out: Draw) -> None:
+        m = rows.stop - rows.start
         if self.query_weighting == "category_color":
-            gi = np.minimum(np.searchsorted(self.q_cumw, u[0], side="right"), len(self.q_groups) - 1)
-            slot = self.q_start[gi] + np.minimum((u[1] * self.q_count[gi]).astype(np.int64), self.q_count[gi] - 1)
+            k = len(self.q_groups)
+            if k <= m:  # iid group draws = multinomial counts in a random order (faster than a cdf search)
+                gi = np.repeat(np.arange(k), rng.multinomial(m, self.q_prob))
+                rng.shuffle(gi)
+            else:
+                gi = np.minimum(np.searchsorted(np.cumsum(self.q_prob), rng.random(m), side="right"), k - 1)
+            slot = self.q_start[gi] + np.minimum((rng.random(m) * self.q_count[gi]).astype(np.int64),
+                                                 self.q_count[gi] - 1)
         else:
-            slot = np.minimum((u[0] * len(self.queries)).astype(np.int64), len(self.queries) - 1)
-        q = self.queries[slot]
-        p, c, g, own = self.product[q], self.category[q], self.group[q], self.pos_in_order[q]
+            slot = np.minimum((rng.random(m) * len(self.queries)).astype(np.int64), len(self.queries) - 1)
+        q = out.query[rows] = self.queries[slot]
+        p, g, own = self.product[q], self.group[q], self.pos_in_order[q]
         pstart, pcount = self.prod_start[p], self.prod_count[p]
         gstart, gcount = self.grp_start[g], self.grp_count[g]
-        cstart, ccount = self.cat_start[c], self.cat_count[c]
 
+        # Positive: the product's other images, or the group's images minus the product's run.
         n_same_product = pcount - (own >= 0)
         n_same_color = gcount - pcount
-        want = u[2] < p_same_product
+        want = rng.random(m) < p_same_product
         same_product = np.where(want, n_same_product > 0, n_same_color == 0)
         own_rel = np.where(own >= 0, own - pstart, np.iinfo(np.int64).max)
-        positive = self.order[_skip_draw(
-            u[3], np.where(same_product, pstart, gstart), np.where(same_product, n_same_product, n_same_color),
+        out.positive[rows] = self.order[_skip_draw(
+            rng.random(m), np.where(same_product, pstart, gstart),
+            np.where(same_product, n_same_product, n_same_color),
             np.where(same_product, own_rel, pstart - gstart), np.where(same_product, 1, pcount))]
-        fallbacks = {FALLBACKS[0]: int(np.count_nonzero(want & ~same_product)),
-                     FALLBACKS[1]: int(np.count_nonzero(~want & same_product))}
+        out.fallbacks[FALLBACKS[0]] += int(np.count_nonzero(want & ~same_product))
+        out.fallbacks[FALLBACKS[1]] += int(np.count_nonzero(~want & same_product))
 
+        # Negative: the category minus the query's group, or the whole order minus the category.
+        c = self.category[q]
+        cstart, ccount = self.cat_start[c], self.cat_count[c]
         n_in = ccount - gcount
         n_out = len(self.order) - ccount
-        want = u[4] < p_in_class
+        want = rng.random(m) < p_in_class
         in_class = np.where(want, n_in > 0, n_out == 0)
-        negative = self.order[_skip_draw(
-            u[5], np.where(in_class, cstart, 0), np.where(in_class, n_in, n_out),
+        out.negative[rows] = self.order[_skip_draw(
+            rng.random(m), np.where(in_class, cstart, 0), np.where(in_class, n_in, n_out),
             np.where(in_class, gstart - cstart, cstart), np.where(in_class, gcount, ccount))]
-        fallbacks[FALLBACKS[2]] = int(np.count_nonzero(want & ~in_class))
-        fallbacks[FALLBACKS[3]] = int(np.count_nonzero(~want & in_class))
-        kind = (2 * ~same_product + ~in_class).astype(np.int8)
-        return Draw(q, positive, negative, kind, fallbacks)
+        out.fallbacks[FALLBACKS[2]] += int(np.count_nonzero(want & ~in_class))
+        out.fallbacks[FALLBACKS[3]] += int(np.count_nonzero(~want & in_class))
+        out.kind[rows] = 2 * ~same_product + ~in_class

@@ -19,20 +19,20 @@ import numpy as np
 import pandas as pd
 
 from fashionsim._io import atomic_path
-from fashionsim._random import RandomState, as_generator
+from fashionsim._random import as_generator
 from fashionsim.data.catalog import Catalog
 from fashionsim.triplets_index import KINDS
 
 ID_COLUMNS = ("query", "positive", "negative")
-_FORMATS = {".csv": "csv", ".gz": "csv.gz", ".parquet": "parquet", ".pq": "parquet"}
+_FORMATS = ((".csv.gz", "csv.gz"), (".csv", "csv"), (".parquet", "parquet"), (".pq", "parquet"))
 
 
 def _format(path: Path) -> str:
-    suffix = "".join(path.suffixes[-2:]) if path.suffix == ".gz" else path.suffix
-    fmt = {".csv.gz": "csv.gz"}.get(suffix) or (None if path.suffix == ".gz" else _FORMATS.get(path.suffix))
-    if fmt is None:
-        raise ValueError(f"{path}: triplet files must end in .csv, .csv.gz, .parquet or .pq")
-    return fmt
+    name = path.name.lower()
+    for suffix, fmt in _FORMATS:
+        if name.endswith(suffix):
+            return fmt
+    raise ValueError(f"{path}: triplet files must end in .csv, .csv.gz, .parquet or .pq")
 
 
 def _columns(frame: pd.DataFrame, where: str) -> list[str]:
@@ -93,7 +93,8 @@ def write_triplets(triplets: pd.DataFrame | Iterable[pd.DataFrame], path: str | 
     return rows
 
 
-def _finish(frame: pd.DataFrame, where: str, offset: int, ids: pd.Index | None, values: np.ndarray | None) -> pd.DataFrame:
+def _finish(frame: pd.DataFrame, where: str, offset: int, ids: pd.Index | None,
+            values: np.ndarray | None) -> pd.DataFrame:
     cols = _columns(frame, where)
     frame = frame[cols].reset_index(drop=True)
     if ids is not None:
@@ -161,3 +162,38 @@ def read_triplets(path: str | os.PathLike, chunksize: int | None = None, *,
     if chunksize is None:
         return next(frames())
     return frames()
+
+
+def interleave_paths(cat: Catalog, triplets: pd.DataFrame) -> list[str]:
+    """Absolute image paths ordered (q0, p0, n0, q1, p1, n1, ...): ``3 * len(triplets)`` strings."""
+    _columns(triplets, "triplets")
+    ids = np.stack([np.asarray(triplets[c], dtype=object) for c in ID_COLUMNS], axis=1).ravel()
+    return cat.image_paths(ids)
+
+
+def triplet_dataset(cat: Catalog, triplets: pd.DataFrame, size: int, batch_triplets: int, *, augment: bool = True,
+                    seed: int | None = None, shuffle: bool = False, fit: str = "stretch",
+                    drop_remainder: bool = False):
+    """A ``tf.data.Dataset`` of ``(images, targets)`` for the margin triplet losses (notebook 03).
+
+    ``images``: float32 ``(3 * batch_triplets, size, size, 3)`` in [0, 1], ordered (a, p, n, a, p, n, ...),
+    decoded, augmented (``augment``, seeded by ``seed``) and prefetched by :func:`fashionsim.images.dataset`;
+    ``targets``: float32 zeros ``(3 * batch_triplets,)``, a placeholder because Keras wants a ``y`` even when
+    the loss reads ``y_pred`` only. ``shuffle`` permutes the triplets once (seeded), never inside a triplet;
+    for new triplets each epoch draw them again with :meth:`~fashionsim.triplets.TripletSampler.sample`.
+
+    >>> ds = triplet_dataset(cat, generate(cat, 1400), size=96, batch_triplets=14, seed=0)  # doctest: +SKIP
+    """
+    from fashionsim import images
+
+    if isinstance(batch_triplets, bool) or not isinstance(batch_triplets, (int, np.integer)) or batch_triplets < 1:
+        raise ValueError(f"batch_triplets must be a positive int, got {batch_triplets!r}")
+    if len(triplets) == 0:
+        raise ValueError("triplets is empty: nothing to train on")
+    if shuffle:
+        triplets = triplets.iloc[as_generator(seed, name="seed").permutation(len(triplets))]
+    paths = interleave_paths(cat, triplets)
+    return images.dataset(paths, size, 3 * int(batch_triplets), augment=augment, seed=seed,
+                          labels=np.zeros(len(paths), np.float32), shuffle=False, fit=fit,
+                          drop_remainder=drop_remainder)
+

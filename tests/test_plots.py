@@ -16,10 +16,12 @@ def test_image_grid_rows_marks_and_titles(tiny_catalog):
     ax = plots.image_grid(tiny_catalog, [ids[:1], ids[1:5]], marks=[[None], [True, False, None, True]],
                           titles=[["query"], ["a", "b", "c", "d"]], row_labels=["q", "top-4"], tile=24, border=2)
     canvas = ax.images[0].get_array()
-    assert canvas.shape == (2 * 28, 4 * 28, 3)
+    band = 12  # the title strip under each tile
+    assert canvas.shape == (2 * (28 + band), 4 * 28, 3)
     # the frame of row 1, column 0 is green (a correct result), column 1 red
-    np.testing.assert_allclose(canvas[28, 0], (0.10, 0.65, 0.20))
-    np.testing.assert_allclose(canvas[28, 28], (0.85, 0.15, 0.15))
+    np.testing.assert_allclose(canvas[28 + band, 0], (0.10, 0.65, 0.20))
+    np.testing.assert_allclose(canvas[28 + band, 28], (0.85, 0.15, 0.15))
+    np.testing.assert_allclose(canvas[28 + band // 2, 5], (1, 1, 1))   # the title strip is white
     assert [t.get_text() for t in ax.texts] == ["query", "a", "b", "c", "d"]
 
 

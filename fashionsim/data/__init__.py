@@ -13,21 +13,14 @@ from fashionsim.data.catalog import (
     Catalog,
     CatalogError,
 )
+from fashionsim.data.demo import contact_sheet, default_demo_root, load_demo, make_demo, read_demo, verify_demo
+from fashionsim.data.folder import read_catalog, write_catalog
+from fashionsim.data.loaders import *  # noqa: F401,F403
+from fashionsim.data.loaders import __all__ as _loader_names
 
 __all__ = [
     "Catalog", "CatalogError", "PRODUCT_COLUMNS", "IMAGE_COLUMNS", "INTERACTION_COLUMNS", "SPLITS", "SOURCES",
+    "read_catalog", "write_catalog",
+    "load_demo", "make_demo", "read_demo", "verify_demo", "default_demo_root", "contact_sheet",
+    *_loader_names,
 ]
-
-try:  # the demo catalog and the loaders live in their own modules
-    from fashionsim.data.demo import load_demo, make_demo  # noqa: F401
-
-    __all__ += ["load_demo", "make_demo"]
-except ImportError:  # pragma: no cover - while the demo module is being written
-    pass
-try:
-    from fashionsim.data.loaders import *  # noqa: F401,F403
-    from fashionsim.data.loaders import __all__ as _loader_names
-
-    __all__ += list(_loader_names)
-except ImportError:  # pragma: no cover
-    pass

@@ -16,7 +16,6 @@ column and the offending rows. Taught in every notebook (first in 01).
 from __future__ import annotations
 
 import os
-import posixpath
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -76,17 +75,20 @@ def _require_values(frame: pd.DataFrame, column: str, allowed: Sequence[str], ta
 
 
 def _unsafe_paths(paths: pd.Series) -> np.ndarray:
-    """True where a relative path is absolute or escapes its root once normalised."""
-    as_posix = paths.astype(str).str.replace("\\", "/", regex=False)
-
-    def escapes(p: str) -> bool:
-        if not p or p.startswith("/") or (len(p) > 1 and p[1] == ":"):
-            return True
-        norm = posixpath.normpath(p)
-        return norm == ".." or norm.startswith("../") or norm == "."
-
-    # One pass over unique strings: catalogs repeat no path, but this stays cheap.
-    return np.fromiter((escapes(p) for p in as_posix), dtype=bool, count=len(as_posix))
+    """True where a relative path is empty, absolute, or escapes its root once normalised (vectorised)."""
+    p = paths.astype(str).str.replace("\\", "/", regex=False)
+    unsafe = (p.str.startswith("/") | p.str.match(r"^[A-Za-z]:") | p.str.fullmatch(r"[./]*")).to_numpy(copy=True)
+    dotted = p.str.contains("..", regex=False).to_numpy() & ~unsafe
+    if dotted.any():
+        # Walk the components of paths with "..": depth -1 on "..", +1 on a name; escaping = depth < 0 anywhere
+        # or a path that ends at the root itself.
+        parts = p[dotted].str.split("/").explode()
+        step = np.where(parts.isin(["", "."]), 0, np.where(parts == "..", -1, 1))
+        depth = pd.Series(step, index=parts.index).groupby(level=0)
+        cum = depth.cumsum()
+        escapes = (cum < 0).groupby(level=0).any() | (cum.groupby(level=0).last() <= 0)
+        unsafe[np.flatnonzero(dotted)] = escapes.reindex(p.index[dotted]).to_numpy()
+    return unsafe
 
 
 class Catalog:

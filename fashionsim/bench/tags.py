@@ -1,0 +1,144 @@
+"""Benchmark: tags from descriptions with one corpus-wide TF-IDF vs a TF-IDF fitted per item (the reference).
+
+Both sides get the same generated English descriptions and the same POS
+tagger (the one :func:`fashionsim.tags.get_tagger` resolves), measured in one
+run. Two rows:
+
+* ``tags: top-10 by TF-IDF`` — from already tagged nouns/adjectives to each
+  item's top 10 and the 25 + 25 vocabulary. Ours: one ``TfidfVectorizer`` over
+  the corpus and a vectorised per-row ranking. Reference: a vectorizer fitted
+  (twice: ``fit`` then ``fit_transform``) per item, once for its nouns and once
+  for its adjectives.
+* ``tags: descriptions -> label matrix`` — the whole path. Ours:
+  ``TagExtractor().fit_transform``. Reference: per item ``extract_nouns`` and
+  ``extract_adjs`` (each tokenises and tags the text again), the per-item
+  TF-IDF above, then counting and ``MultiLabelBinarizer``.
+
+Figures are descriptions per second (``extra``). Quick: 50 descriptions;
+full: 2,000 (the reference needs minutes for that).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fashionsim.bench._core import BenchRow, median_time, peak_memory_mib
+
+__all__ = ["run", "make_descriptions"]
+
+_COLOURS = ("red", "blue", "navy", "black", "white", "grey", "green", "yellow", "pink", "beige", "brown", "orange")
+_MATERIALS = ("cotton", "linen", "wool", "denim", "leather", "silk", "jersey", "canvas", "velvet", "suede")
+_ITEMS = ("dress", "shirt", "skirt", "jacket", "coat", "sweater", "blouse", "scarf", "bag", "hat", "boots", "top")
+_DETAILS = ("long sleeves", "short sleeves", "a round collar", "a wide belt", "large pockets", "silver buttons",
+            "a hidden zip", "a narrow waist", "a floral print", "thin straps", "a high neck", "a soft lining")
+_ADJECTIVES = ("elegant", "casual", "classic", "modern", "comfortable", "light", "warm", "simple", "bold", "slim")
+_FILLERS = ("Perfect for everyday wear.", "A wardrobe essential.", "Made to last.", "Simply timeless.",
+            "Easy to combine with your favourite pieces.", "Designed for all-day comfort.", "")
+
+
+def make_descriptions(n: int, seed: int = 0) -> list[str]:
+    """``n`` generated English product descriptions (seeded): nouns and adjectives of an imagined item."""
+    rng = np.random.default_rng(seed)
+    pick = [rng.integers(0, len(words), n) for words in
+            (_ADJECTIVES, _COLOURS, _MATERIALS, _ITEMS, _DETAILS, _DETAILS, _FILLERS, _COLOURS)]
+    return [
+        f"{'An' if _ADJECTIVES[a][0] in 'aeiou' else 'A'} {_ADJECTIVES[a]} {_COLOURS[c]} {_MATERIALS[m]} {_ITEMS[i]} with {_DETAILS[d1]} and {_DETAILS[d2]}. "
+        f"The {_COLOURS[c2]} lining is soft. {_FILLERS[f]}".strip()
+        for a, c, m, i, d1, d2, f, c2 in zip(*pick)
+    ]
+
+
+# ----------------------------------------------------------------- the reference, re-implemented faithfully
+def _reference_pos(text: str, tagger) -> list[tuple[str, str]]:
+    """The reference's ``nltk.pos_tag(nltk.word_tokenize(text))``: tokenise and tag the whole text."""
+    from fashionsim.tags import tokenize
+
+    return [pair for tagged in tagger.tag_sents(tokenize(text)) for pair in tagged]
+
+
+def _reference_extract(text: str, tagger, kind: frozenset[str]) -> list[str]:
+    # REFERENCE (slow on purpose): called once for nouns and once for adjectives, so each text is tagged twice.
+    return [word.lower() for word, pos in _reference_pos(text, tagger) if pos in kind]
+
+
+def _reference_top_tags(words: list[str]) -> list[str]:
+    """REFERENCE: a TfidfVectorizer fitted per item on that item's words (fit, then fit_transform again)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    counter = TfidfVectorizer(analyzer="word", stop_words="english")
+    try:
+        counter.fit(words)
+    except ValueError:
+        return []
+    matrix = counter.fit_transform(words).toarray()
+    scores = matrix.sum(axis=1)
+    order = np.argsort(scores).flatten()[::-1]
+    return list(np.array(words)[order[:10]])
+
+
+def _reference_vocabulary(tag_lists: list[list[str]], n: int) -> np.ndarray:
+    """REFERENCE: the n most common tags via np.unique + argpartition."""
+    flat = np.concatenate([np.asarray(t, dtype=object) for t in tag_lists if len(t)]).astype(str)
+    values, counts = np.unique(flat, return_counts=True)
+    n = min(n, len(values) - 1)
+    return values[np.argpartition(-counts, kth=n)[:n]]
+
+
+def _reference_top_and_vocab(nouns: list[list[str]], adjectives: list[list[str]]) -> tuple[list, np.ndarray]:
+    top_nouns = [_reference_top_tags(ws) for ws in nouns]
+    top_adjs = [_reference_top_tags(ws) for ws in adjectives]
+    vocab = np.concatenate([_reference_vocabulary(top_nouns, 25), _reference_vocabulary(top_adjs, 25)])
+    keep = set(vocab)
+    return [[t for t in a + b if t in keep] for a, b in zip(top_nouns, top_adjs)], vocab
+
+
+def _reference_pipeline(texts: list[str], tagger) -> np.ndarray:
+    from sklearn.preprocessing import MultiLabelBinarizer
+
+    from fashionsim.tags import ADJECTIVE_TAGS, NOUN_TAGS
+
+    nouns = [_reference_extract(t, tagger, NOUN_TAGS) for t in texts]
+    adjectives = [_reference_extract(t, tagger, ADJECTIVE_TAGS) for t in texts]
+    item_tags, vocab = _reference_top_and_vocab(nouns, adjectives)
+    return MultiLabelBinarizer(classes=sorted(set(vocab))).fit_transform(item_tags)
+
+
+# ----------------------------------------------------------------- the benchmark
+def run(quick: bool = False) -> list[BenchRow]:
+    """Time both tag pipelines on the same descriptions; return two :class:`BenchRow`."""
+    from fashionsim.tags import TagExtractor, get_tagger, nouns_and_adjectives
+
+    n = 50 if quick else 2000
+    texts = make_descriptions(n, seed=0)
+    tagger = get_tagger()
+    words = nouns_and_adjectives(texts, tagger=tagger)
+    nouns, adjectives = words["nouns"].tolist(), words["adjectives"].tolist()
+    repeat = 1 if quick else 3
+
+    def ours_tfidf():  # the TF-IDF step of TagExtractor.fit on the already tagged words
+        ex = TagExtractor(tagger=tagger.name)
+        ex._check_params()
+        ex.tagger_ = tagger
+        return ex._fit_words(words)
+
+    ours_s = median_time(ours_tfidf, repeat=repeat)
+    ref_s = median_time(lambda: _reference_top_and_vocab(nouns, adjectives), repeat=1)
+    rows = [BenchRow(
+        name="tags: top-10 by TF-IDF", size=f"{n} descriptions", ours_s=ours_s, reference_s=ref_s,
+        peak_mib=peak_memory_mib(ours_tfidf),
+        note="one TfidfVectorizer over the corpus vs one fitted per item (nouns and adjectives separately)",
+        extra={"ours_desc_per_s": n / ours_s, "reference_desc_per_s": n / ref_s, "tagger": tagger.name},
+    )]
+
+    def ours_all():
+        return TagExtractor(tagger=tagger.name).fit_transform(texts)
+
+    ours_s = median_time(ours_all, repeat=repeat)
+    ref_s = median_time(lambda: _reference_pipeline(texts, tagger), repeat=1)
+    rows.append(BenchRow(
+        name="tags: descriptions -> label matrix", size=f"{n} descriptions", ours_s=ours_s, reference_s=ref_s,
+        peak_mib=peak_memory_mib(ours_all),
+        note="tagging included; the reference tags every text twice (nouns, then adjectives)",
+        extra={"ours_desc_per_s": n / ours_s, "reference_desc_per_s": n / ref_s, "tagger": tagger.name},
+    ))
+    return rows

@@ -1,0 +1,514 @@
+"""The generated demo catalog: a small, deterministic stand-in for DeepFashion / Street2Shop.
+
+GENERATED DATA, NOT REAL PHOTOS. Garments are drawn from category
+silhouettes (t-shirt, shirt, dress, skirt, trousers, shorts, jacket, shoe,
+bag, hat) in 13 named colours, 6 patterns and 14 materials, each product
+photographed twice in a clean ``shop`` setting and twice as a distorted
+``street`` photo (busy background, a person, crop, rotation, light, blur,
+noise, sometimes an occluder). Descriptions are English text whose nouns and
+adjectives describe what is drawn; users interact with products following
+hidden tastes over colour, pattern and category plus item popularity.
+
+>>> from fashionsim import data
+>>> cat = data.load_demo()                      # doctest: +SKIP
+>>> data.make_demo("/tmp/demo", seed=0)         # doctest: +SKIP
+
+Same seed and parameters give byte-identical files (on the same Pillow/zlib).
+Used by every notebook; ``contact_sheet`` is shown in notebook 01 and by
+``make demo``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import math
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fashionsim._io import atomic_dir, atomic_path
+from fashionsim._progress import progress as _progress
+from fashionsim.data import _garments as G
+from fashionsim.data._descriptions import describe
+from fashionsim.data.folder import read_catalog
+from fashionsim.data.catalog import Catalog, CatalogError
+
+__all__ = [
+    "DEMO_VERSION", "DEMO_DEFAULTS", "make_demo", "load_demo", "read_demo", "verify_demo",
+    "default_demo_root", "contact_sheet",
+]
+
+#: Bump when the generator changes what it writes: cached folders are then regenerated.
+DEMO_VERSION = 2
+DEMO_DEFAULTS: dict[str, int] = {"n_products": 360, "n_users": 320, "image_size": 96, "n_shop": 2, "n_street": 2}
+MANIFEST = "manifest.json"
+#: Probability that a street photo has an occluder (an arm, an object, a pole).
+OCCLUSION_P = 0.35
+#: Split by product, stratified by category: one cycle of 20 products (14 train, 3 val, 3 test).
+_SPLIT_CYCLE = np.array(["train"] * 20, dtype=object)
+_SPLIT_CYCLE[[3, 10, 16]] = "val"
+_SPLIT_CYCLE[[6, 13, 19]] = "test"
+_MIN_INTERACTIONS, _MAX_INTERACTIONS = 5, 40
+
+
+# ------------------------------------------------------------------ helpers
+def default_demo_root() -> Path:
+    """``$FASHIONSIM_DATA_DIR/demo`` (``FASHIONSIM_DATA_DIR`` defaults to ``~/.cache/fashionsim``)."""
+    return Path(os.environ.get("FASHIONSIM_DATA_DIR", "~/.cache/fashionsim")).expanduser() / "demo"
+
+
+def _check_params(n_products: int, n_users: int, image_size: int, n_shop: int, n_street: int) -> dict[str, int]:
+    params = {"n_products": n_products, "n_users": n_users, "image_size": image_size, "n_shop": n_shop,
+              "n_street": n_street}
+    lows = {"n_products": _MIN_INTERACTIONS + 5, "n_users": 1, "image_size": 32, "n_shop": 1, "n_street": 1}
+    for name, value in params.items():
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+        if value < lows[name]:
+            raise ValueError(f"{name} must be >= {lows[name]}, got {value}")
+    if n_shop > 10 or n_street > 10:
+        raise ValueError(f"n_shop and n_street must be <= 10, got {n_shop} and {n_street}")
+    return {k: int(v) for k, v in params.items()}
+
+
+def _choice_rows(probs: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Row-wise inverse-CDF draw: index per row of ``probs`` (n, k) for uniforms ``u`` (n,)."""
+    cum = np.cumsum(probs / probs.sum(axis=1, keepdims=True), axis=1)
+    return np.minimum((u[:, None] >= cum).sum(axis=1), probs.shape[1] - 1)
+
+
+def _quota(n: int, weights: np.ndarray) -> np.ndarray:
+    """Integer counts summing to ``n`` in proportion to ``weights`` (largest remainders)."""
+    raw = n * weights / weights.sum()
+    counts = np.floor(raw).astype(int)
+    counts[np.argsort(-(raw - counts), kind="stable")[: n - counts.sum()]] += 1
+    return counts
+
+
+def _pick_named(probs: dict[str, float], u: np.ndarray) -> np.ndarray:
+    """Names drawn from ``{name: probability}`` for the uniforms ``u`` (object array)."""
+    index = _choice_rows(np.tile(list(probs.values()), (len(u), 1)), u)
+    return np.asarray(list(probs), dtype=object)[index]
+
+
+def _table(mapping: dict[str, dict[str, float]], rows: Sequence[str], cols: Sequence[str]) -> np.ndarray:
+    out = np.zeros((len(rows), len(cols)))
+    for i, r in enumerate(rows):
+        for name, p in mapping.get(r, {}).items():
+            out[i, cols.index(name)] = p
+    return out
+
+
+# ------------------------------------------------------------- products
+def _sample_products(n: int, rng: np.random.Generator) -> tuple[pd.DataFrame, list[G.Spec]]:
+    """Vectorised draw of every product attribute; returns the attribute table and the specs."""
+    cats, colors, mats, pats = G.CATEGORIES, G.COLOR_NAMES, G.MATERIALS, G.PATTERNS
+    cat = rng.permutation(np.repeat(np.arange(len(cats)), _quota(n, G.CATEGORY_WEIGHTS)))
+    mat = _choice_rows(_table(G.CATEGORY_MATERIALS, cats, mats)[cat], rng.random(n))
+
+    allowed = np.ones((len(mats), len(colors)))
+    for m, names in G.MATERIAL_COLORS.items():
+        allowed[mats.index(m)] = np.isin(colors, names)
+    col = _choice_rows((allowed * G.COLOR_WEIGHTS)[mat], rng.random(n))
+
+    is_acc = np.isin(np.asarray(cats)[cat], G.ACCESSORIES)
+    pat_p = np.where(is_acc[:, None], G._PATTERN_ACCESSORY, G._PATTERN_CLOTHING)
+    pat = _choice_rows(pat_p, rng.random(n))
+    plain_mat = np.isin(np.asarray(mats)[mat], G.PLAIN_MATERIALS) & (rng.random(n) < 0.85)
+    pat[plain_mat] = 0
+
+    # second colour: different from the main one and clearly lighter or darker
+    rgb = np.array([G.COLORS[c] for c in colors], float)
+    lum = rgb @ np.array([0.299, 0.587, 0.114])
+    contrast = np.abs(lum[:, None] - lum[None, :]) > 55
+    col2 = _choice_rows((contrast * G.COLOR2_WEIGHTS)[col], rng.random(n))
+
+    fit = np.where(is_acc, G.ACCESSORY_FIT, np.asarray(G.FITS)[_choice_rows(np.tile(G.FIT_WEIGHTS, (n, 1)), rng.random(n))])
+    gender = np.asarray(G.GENDERS)[_choice_rows(np.tile(G.GENDER_WEIGHTS, (n, 1)), rng.random(n))]
+
+    u_var, u_len, u_det = rng.random(n), rng.random(n), rng.random((n, G.MAX_DETAILS))
+    variant = np.empty(n, dtype=object)
+    length = np.full(n, "", dtype=object)
+    details = np.empty((n, G.MAX_DETAILS), dtype=object)
+    details[:] = ""
+    cat_names = np.asarray(cats)[cat]
+    for name in cats:  # one vectorised step per category (10), never per product
+        rows = cat_names == name
+        variant[rows] = _pick_named(G.VARIANTS[name], u_var[rows])
+        if name in G.LENGTHS:
+            length[rows] = _pick_named(G.LENGTHS[name], u_len[rows])
+        for k, (detail, p) in enumerate(G.DETAILS[name].items()):
+            details[rows & (u_det[:, k] < p), k] = detail
+    # coherence rules: hooded jackets zip up; straw hats have a brim; heels, dresses and skirts are women's
+    details[variant == "hood", 0] = "zip"
+    variant[(cat_names == "hat") & (np.asarray(mats)[mat] == "straw")] = "brimmed"
+    details[(variant == "brimmed") & (details[:, 1] == "pompom"), 1] = ""
+    details[np.isin(variant, ("cap", "beanie")) & (details[:, 0] == "band"), 0] = ""
+    gender[(variant == "heel") | np.isin(cat_names, ("dress", "skirt"))] = "women"
+
+    shade = rng.integers(-10, 11, size=(n, 3))
+    geom = rng.random((n, 8))
+    specs = [
+        G.Spec(
+            category=str(cat_names[i]), variant=str(variant[i]), length=str(length[i]),
+            details=tuple(d for d in details[i] if d), color=colors[col[i]], color2=colors[col2[i]],
+            pattern=pats[pat[i]], material=mats[mat[i]], fit=str(fit[i]), gender=str(gender[i]),
+            rgb=tuple(int(v) for v in np.clip(rgb[col[i]] + shade[i], 0, 255)),
+            rgb2=tuple(int(v) for v in rgb[col2[i]]), pattern_geom=tuple(float(v) for v in geom[i]),
+        )
+        for i in range(n)
+    ]
+    table = pd.DataFrame({
+        "category": cat_names, "color": np.asarray(colors)[col], "gender": gender,
+        "pattern": np.asarray(pats)[pat], "material": np.asarray(mats)[mat], "fit": fit,
+    })
+    return table, specs
+
+
+def _split_by_product(categories: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """train / val / test per product (70 / 15 / 15), stratified by category.
+
+    Products are ordered by category then at random, and dealt the split
+    cycle in that order, so every category gets its share (within one).
+    """
+    order = np.lexsort((rng.random(len(categories)), categories))
+    split = np.empty(len(categories), dtype=object)
+    split[order] = _SPLIT_CYCLE[np.arange(len(categories)) % len(_SPLIT_CYCLE)]
+    return split
+
+
+# ------------------------------------------------------------------ users
+def _sample_interactions(attrs: pd.DataFrame, n_users: int, rng: np.random.Generator) -> pd.DataFrame:
+    """Users pick products by hidden tastes (colour, pattern, category) plus popularity.
+
+    Scores are taste + popularity + Gumbel noise; each user's top ``n_u`` is a
+    draw without replacement proportional to exp(taste + popularity). One
+    random interaction per user is ``test``, another ``val``, the rest ``train``.
+    """
+    n = len(attrs)
+    codes = {c: pd.Categorical(attrs[c]).codes for c in ("color", "pattern", "category")}
+    popularity = rng.normal(0.0, 1.0, n)
+    taste = {c: rng.normal(0.0, s, (n_users, codes[c].max() + 1)) for c, s in
+             (("color", 1.6), ("pattern", 1.2), ("category", 1.4))}
+    score = sum(taste[c][:, codes[c]] for c in codes) + 0.8 * popularity + rng.gumbel(size=(n_users, n))
+    high = min(_MAX_INTERACTIONS, n)
+    counts = np.clip(np.round(np.exp(rng.normal(np.log(12.0), 0.6, n_users))), _MIN_INTERACTIONS, high).astype(int)
+    ranked = np.argsort(-score, axis=1, kind="stable")[:, :high]
+    keep = np.arange(high)[None, :] < counts[:, None]
+    users = np.repeat(np.arange(n_users), counts)
+    items = ranked[keep]
+    # per-user split: a random order within each user; first = test, second = val
+    order = np.lexsort((rng.random(len(users)), users))
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    position = np.empty(len(users), dtype=int)
+    position[order] = np.arange(len(users)) - np.repeat(starts, counts)
+    split = np.where(position == 0, "test", np.where(position == 1, "val", "train"))
+    tidy = np.lexsort((items, users))
+    width = max(3, len(str(n_users - 1)))
+    return pd.DataFrame({
+        "user_id": [f"u{u:0{width}d}" for u in users[tidy]],
+        "product_id": items[tidy],  # index; replaced by ids by the caller
+        "split": split[tidy],
+    })
+
+
+# ------------------------------------------------------------------ writing
+def _png_bytes(img) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", compress_level=6)  # Pillow writes no time stamp or text chunk
+    return buf.getvalue()
+
+
+def _sha256(payload: bytes) -> str:
+    return hashlib.sha256(payload).hexdigest()
+
+
+def _csv_bytes(frame: pd.DataFrame) -> bytes:
+    return frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
+
+
+def _write_demo(folder: Path, seed: int, params: dict[str, int], progress: bool) -> None:
+    """Generate every file of the demo catalog into the (empty) ``folder``."""
+    n, size = params["n_products"], params["image_size"]
+    n_shop, n_street = params["n_shop"], params["n_street"]
+    rng = np.random.default_rng(seed)
+    attrs, specs = _sample_products(n, rng)
+    width = max(4, len(str(n - 1)))
+    pids = np.array([f"p{i:0{width}d}" for i in range(n)], dtype=object)
+    split = _split_by_product(attrs["category"].to_numpy(), rng)
+    occluded = rng.random((n, n_street)) < OCCLUSION_P
+    all_occluded = np.flatnonzero(occluded.all(axis=1))  # keep at least one clean street photo per product
+    occluded[all_occluded, rng.integers(n_street, size=len(all_occluded))] = False
+    shop_u = rng.random((n, n_shop, 6))
+    interactions = _sample_interactions(attrs, params["n_users"], rng)
+    interactions["product_id"] = pids[interactions["product_id"].to_numpy()]
+
+    descriptions = [describe(spec, np.random.default_rng([seed, 1, i])) for i, spec in enumerate(specs)]
+    products = pd.DataFrame({
+        "product_id": pids, "category": attrs["category"], "color": attrs["color"], "gender": attrs["gender"],
+        "description": descriptions, "split": split, "pattern": attrs["pattern"], "material": attrs["material"],
+        "fit": attrs["fit"],
+    })
+
+    folder.chmod(0o755)  # the temporary folder is private (0700); a cache folder is readable like any other
+    hashes: dict[str, str] = {}
+    image_dir = folder / "images"
+    image_dir.mkdir()
+    rows: list[tuple[str, str, str, str, bool]] = []
+    render = 2 * size
+    for i in _progress(range(n), enabled=progress, total=n, desc="drawing demo products"):
+        spec, pid = specs[i], pids[i]
+        sprite, anchors = G.render_product(spec, render, np.random.default_rng([seed, 2, i]))
+        views = [(f"{pid}_shop{k}", "shop", True, G.shop_view(sprite, size, shop_u[i, k])) for k in range(n_shop)]
+        views += [
+            (f"{pid}_street{k}", "street", not occluded[i, k],
+             G.street_view(sprite, anchors, spec, size, np.random.default_rng([seed, 3, i, k]), occlude=bool(occluded[i, k])))
+            for k in range(n_street)
+        ]
+        for image_id, source, clean, img in views:
+            rel = f"images/{image_id}.png"
+            payload = _png_bytes(img)
+            (folder / rel).write_bytes(payload)
+            hashes[rel] = _sha256(payload)
+            rows.append((image_id, pid, rel, source, clean))
+    images = pd.DataFrame(rows, columns=["image_id", "product_id", "path", "source", "clean"])
+
+    for name, frame in (("products.csv", products), ("images.csv", images), ("interactions.csv", interactions)):
+        payload = _csv_bytes(frame)
+        (folder / name).write_bytes(payload)
+        hashes[name] = _sha256(payload)
+    manifest = {
+        "name": "fashionsim demo catalog",
+        "note": "GENERATED synthetic data: drawn garments, not real photos",
+        "generator": "fashionsim.data.demo",
+        "version": DEMO_VERSION,
+        "seed": seed,
+        "params": params,
+        "counts": {
+            "products": len(products), "images": len(images), "shop_images": int((images["source"] == "shop").sum()),
+            "street_images": int((images["source"] == "street").sum()),
+            "users": int(interactions["user_id"].nunique()), "interactions": len(interactions),
+        },
+        "files": dict(sorted(hashes.items())),
+    }
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def _read_manifest(folder: Path) -> dict[str, Any] | None:
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (FileNotFoundError, NotADirectoryError, json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    return manifest if isinstance(manifest, dict) else None
+
+
+_DEMO_ENTRIES = frozenset({"products.csv", "images.csv", "interactions.csv", "images", MANIFEST})
+
+
+def _refuse_foreign(folder: Path, caller: str) -> None:
+    """Raise unless ``folder`` is absent, empty, or holds nothing but demo-catalog entries."""
+    if folder.exists() and not folder.is_dir():
+        raise FileExistsError(f"{caller}: {folder} exists and is not a folder")
+    if folder.is_dir():
+        foreign = sorted(p.name for p in folder.iterdir() if p.name not in _DEMO_ENTRIES)
+        if foreign:
+            raise FileExistsError(
+                f"{caller}: {folder} holds files that are not part of a demo catalog ({foreign[:5]}); "
+                "refusing to replace it - pass an empty or new folder"
+            )
+
+
+def _matches(manifest: dict[str, Any] | None, seed: int, params: dict[str, int]) -> bool:
+    return (
+        manifest is not None and manifest.get("generator") == "fashionsim.data.demo"
+        and manifest.get("version") == DEMO_VERSION and manifest.get("seed") == seed and manifest.get("params") == params
+    )
+
+
+def make_demo(
+    out_dir: str | os.PathLike,
+    seed: int = 0,
+    *,
+    n_products: int = 360,
+    n_users: int = 320,
+    image_size: int = 96,
+    n_shop: int = 2,
+    n_street: int = 2,
+    progress: bool = False,
+) -> Catalog:
+    """Generate the demo catalog into ``out_dir`` and return it (validated, files checked).
+
+    Writes ``products.csv``, ``images.csv``, ``interactions.csv``,
+    ``images/<image_id>.png`` (``image_size`` px RGB) and ``manifest.json``
+    (version, seed, parameters, sha256 of every file). The folder is built
+    beside ``out_dir`` and moved into place when complete, replacing an older
+    demo folder; a non-empty folder that is not a demo catalog is refused.
+    Same seed and parameters -> byte-identical files.
+
+    >>> cat = make_demo("/tmp/fashionsim-demo", seed=0, n_products=60)   # doctest: +SKIP
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    params = _check_params(n_products, n_users, image_size, n_shop, n_street)
+    out = Path(out_dir).expanduser()
+    _refuse_foreign(out, "make_demo")
+    with atomic_dir(out) as tmp:
+        _write_demo(tmp, int(seed), params, progress)
+    return read_demo(out)
+
+
+def read_demo(root: str | os.PathLike) -> Catalog:
+    """Load an existing demo folder (no generation) and validate it, image files included."""
+    root = Path(root).expanduser()
+    for name in ("products", "images", "interactions"):
+        if not (root / f"{name}.csv").is_file():
+            raise FileNotFoundError(f"demo catalog: {root / name}.csv not found (generate it with fashionsim.data.make_demo)")
+    cat = read_catalog(root, check_files=True)
+    if cat.images["clean"].dtype != bool:
+        raise CatalogError(f"{root / 'images.csv'}: column clean must hold only True or False")
+    return cat
+
+
+def verify_demo(root: str | os.PathLike) -> list[str]:
+    """Files of a demo folder that are missing or whose sha256 differs from the manifest (empty = intact)."""
+    root = Path(root).expanduser()
+    manifest = _read_manifest(root)
+    if manifest is None or not isinstance(manifest.get("files"), dict):
+        raise FileNotFoundError(f"demo catalog: {root / MANIFEST} is missing or unreadable")
+    bad = []
+    for rel, digest in manifest["files"].items():
+        path = root / rel
+        if not path.is_file() or _sha256(path.read_bytes()) != digest:
+            bad.append(rel)
+    return bad
+
+
+class _AlreadyThere(Exception):
+    """Another process finished the same demo folder while this one was generating."""
+
+
+def load_demo(root: str | os.PathLike | None = None, *, seed: int = 0, verify: bool = False,
+              progress: bool = False, **params: int) -> Catalog:
+    """The demo catalog at ``root`` (default :func:`default_demo_root`), generated on first use.
+
+    The folder is (re)generated when it or its manifest is missing, or when the
+    manifest's version, seed or parameters differ from the ones asked for
+    (``params``: ``n_products``, ``n_users``, ``image_size``, ``n_shop``,
+    ``n_street``; defaults :data:`DEMO_DEFAULTS`). With ``verify`` every
+    file's sha256 is checked too and a damaged folder is regenerated. Two
+    processes may race to generate it: each builds in its own temporary folder
+    and the folder that lands first is kept.
+
+    >>> cat = load_demo()        # doctest: +SKIP   (about 10 s the first time)
+    >>> cat.products.columns[:6].tolist()  # doctest: +SKIP
+    ['product_id', 'category', 'color', 'gender', 'description', 'split']
+    """
+    unknown = set(params) - set(DEMO_DEFAULTS)
+    if unknown:
+        raise TypeError(f"load_demo got unknown parameter(s) {sorted(unknown)}; known: {sorted(DEMO_DEFAULTS)}")
+    wanted = _check_params(**{**DEMO_DEFAULTS, **params})
+    root = default_demo_root() if root is None else Path(root).expanduser()
+    manifest = _read_manifest(root)
+    fresh = _matches(manifest, seed, wanted) and not (verify and verify_demo(root))
+    if not fresh:
+        _refuse_foreign(root, "load_demo")
+        try:
+            with atomic_dir(root) as tmp:
+                _write_demo(tmp, int(seed), wanted, progress)
+                if _matches(_read_manifest(root), seed, wanted) and not verify_demo(root):
+                    raise _AlreadyThere
+        except _AlreadyThere:
+            pass
+        except OSError:  # the other process's folder landed between our check and our move
+            if not _matches(_read_manifest(root), seed, wanted):
+                raise
+    return read_demo(root)
+
+
+# ------------------------------------------------------------------ pictures
+def _is_demo(cat: Catalog) -> bool:
+    manifest = _read_manifest(cat.root)
+    return manifest is not None and manifest.get("generator") == "fashionsim.data.demo"
+
+
+def contact_sheet(
+    cat: Catalog,
+    path: str | os.PathLike | None = None,
+    *,
+    n: int = 12,
+    seed: int = 0,
+    product_ids: Iterable[object] | None = None,
+    per_row: int = 3,
+    title: str | None = None,
+):
+    """A figure of sample products, each with its shop and street images side by side.
+
+    Products are ``product_ids`` or ``n`` picked at random (``seed``) across
+    categories. Returns a ``matplotlib.figure.Figure`` (not registered with
+    pyplot); saved to ``path`` when given. A demo catalog is titled as
+    generated data. Shown in notebook 01 and by ``make demo``.
+
+    >>> fig = contact_sheet(load_demo(), "/tmp/sheet.png", n=12)   # doctest: +SKIP
+    """
+    from matplotlib.figure import Figure
+    from PIL import Image
+
+    products = cat.products
+    if product_ids is None:
+        if n < 1:
+            raise ValueError(f"n must be >= 1, got {n}")
+        rng = np.random.default_rng(seed)
+        shuffled = products.iloc[rng.permutation(len(products))]
+        rank = shuffled.groupby("category", sort=False).cumcount().to_numpy()
+        order = np.lexsort((shuffled["category"].to_numpy(), rank))  # round-robin over categories
+        chosen = shuffled.iloc[order[:n]]
+    else:
+        ids = pd.Index(list(product_ids))
+        pos = pd.Index(products["product_id"]).get_indexer(ids)
+        if (pos < 0).any():
+            raise KeyError(f"contact_sheet: unknown product_id(s) {list(ids[pos < 0][:5])}")
+        chosen = products.iloc[pos]
+    imgs = cat.images
+    shop = imgs[imgs["source"] == "shop"].groupby("product_id", sort=False)["image_id"].agg(list)
+    street = imgs[imgs["source"] == "street"].groupby("product_id", sort=False)["image_id"].agg(list)
+    def most(groups: pd.Series) -> int:  # images per product shown for one source (at most 2)
+        lengths = groups.reindex(chosen["product_id"]).dropna().map(len)
+        return int(min(2, lengths.max())) if len(lengths) else 0
+
+    n_shop, n_street = most(shop), most(street)
+    block = max(1, n_shop + n_street)
+    per_row = max(1, min(per_row, len(chosen)))
+    n_rows = math.ceil(len(chosen) / per_row)
+    fig = Figure(figsize=(1.25 * block * per_row + 0.2 * per_row, 1.45 * n_rows + 0.7), layout="constrained")
+    axes = fig.subplots(n_rows, block * per_row, squeeze=False)
+    for ax in axes.flat:
+        ax.set_axis_off()
+    for j, (_, row) in enumerate(chosen.iterrows()):
+        r, c0 = divmod(j, per_row)
+        pid = row["product_id"]
+        ids = shop.get(pid, [])[:n_shop] + street.get(pid, [])[:n_street]
+        kinds = ["shop"] * len(shop.get(pid, [])[:n_shop]) + ["street"] * len(street.get(pid, [])[:n_street])
+        for k, (image_id, kind) in enumerate(zip(ids, kinds)):
+            ax = axes[r, c0 * block + k]
+            with Image.open(cat.image_path(image_id)) as im:
+                ax.imshow(np.asarray(im.convert("RGB")))
+            ax.set_title(kind, fontsize=7, color="0.35" if kind == "shop" else "tab:red", pad=2)
+        label = f"{pid} {row['color']} {row['category']}"
+        if "pattern" in row.index and row["pattern"] != "plain":
+            label += f" ({row['pattern']})"
+        axes[r, c0 * block].text(0.0, -0.08, label, transform=axes[r, c0 * block].transAxes, fontsize=7,
+                                 va="top", ha="left")
+    if title is None:
+        title = ("GENERATED demo catalog (drawn garments, not real photos): shop | street images per product"
+                 if _is_demo(cat) else f"{cat.source}: shop | street images per product")
+    fig.suptitle(title, fontsize=10)
+    if path is not None:
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=110, format=Path(path).suffix.lstrip(".") or "png")
+    return fig

@@ -1,0 +1,197 @@
+"""Evaluate image representations side by side on a catalog split (notebook 05, ``fashionsim evaluate``).
+
+A *representation* is any map from images to vectors: an untrained
+embedding model, the pooled features of the multilabel classifier, the
+triplet-trained siamese model. Every representation is L2-normalised before
+it is compared, so they all live on the unit sphere and Euclidean distance
+ranks as cosine does. For each one this module measures street-to-shop
+recall@K and mAP@R, VAL and FAR of street–shop pairs with the best threshold
+under a FAR bound, the ROC AUC of those pairs, and the matching test against
+one medoid per product.
+
+>>> vectors, ids = embed_split(model, cat, "test", progress=False)        # doctest: +SKIP
+>>> report = evaluate_representation(vectors, ids, cat, "test")          # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fashionsim.data.catalog import Catalog
+from fashionsim.metrics.retrieval import DEFAULT_KS, street_to_shop_recall
+from fashionsim.metrics.verification import best_threshold, cross_pair_distances, matching_test, pair_roc
+
+
+def l2_normalize(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (zero rows stay zero)."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.where(norms > 0, norms, 1.0)
+
+
+def embed_split(model, cat: Catalog, split: str | None = "test", *, batch_size: int = 64,
+                progress: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """Embed every image of a split (``None``: the whole catalog) with ``model``; ``(vectors, image ids)``."""
+    from fashionsim.commands._common import model_input_size
+    from fashionsim.embed import embed_images
+
+    part = cat if split is None else cat.split(split)
+    ids = part.images["image_id"].to_numpy()
+    vectors = embed_images(model, part.image_paths(ids), model_input_size(model), batch_size=batch_size,
+                           progress=progress)
+    return vectors, ids
+
+
+def _street_shop(cat: Catalog, split: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    table = (cat if split is None else cat.split(split)).images
+    return table[table["source"] == "street"], table[table["source"] == "shop"]
+
+
+def _take(vectors: np.ndarray, ids: Sequence, wanted: pd.Series) -> np.ndarray:
+    pos = pd.Index(ids).get_indexer(wanted)
+    if (pos < 0).any():
+        raise ValueError(f"no vector for image(s) {list(wanted[pos < 0][:5])}")
+    return vectors[pos]
+
+
+def evaluate_representation(
+    vectors: np.ndarray,
+    ids: Sequence,
+    cat: Catalog,
+    split: str | None = "test",
+    *,
+    ks: Sequence[int] = DEFAULT_KS,
+    far_bound: float = 0.20,
+    match_k: int = 5,
+    index: str = "exact",
+) -> dict[str, Any]:
+    """Every figure of merit of one representation on the street-to-shop task of ``split``.
+
+    Returns a dict with ``retrieval`` (recall@K, chance, mAP@R; with
+    ``index="annoy"`` Annoy's recall against exact search too), ``clean``
+    (the same on street photos without occlusion, when the catalog marks them),
+    ``verification`` (the best threshold under ``far_bound`` with its VAL and
+    FAR, and the pair ROC AUC) and ``matching`` (accuracy@1, accuracy@k and
+    no-match rate of the matching test at that threshold).
+    """
+    vectors = l2_normalize(vectors)
+    lookup = (vectors, np.asarray(ids))
+    report: dict[str, Any] = {"split": split}
+    retrieval = street_to_shop_recall(lookup, cat, split, ks=ks, index=index, return_retrieved=True)
+    report["retrieval"] = {k: retrieval[k] for k in ("recall", "chance", "map_at_r", "n_queries", "n_candidates",
+                                                      "annoy_recall", "annoy_recall_k")}
+    report["ranking"] = {k: retrieval[k] for k in ("query_ids", "retrieved", "distances", "relevant")}
+    if "clean" in cat.images.columns:
+        clean = street_to_shop_recall(lookup, cat, split, ks=ks, index="exact", clean_only=True)
+        report["clean"] = {k: clean[k] for k in ("recall", "map_at_r", "n_queries")}
+    street, shop = _street_shop(cat, split)
+    q, g = _take(vectors, ids, street["image_id"]), _take(vectors, ids, shop["image_id"])
+    distances, same = cross_pair_distances(q, street["product_id"].to_numpy(), g, shop["product_id"].to_numpy())
+    best = best_threshold(distances, same, far_bound=far_bound)
+    report["pairs"] = {"distances": distances, "same": same}
+    report["verification"] = {**best, "pair_auc": pair_roc(distances, same)["auc"],
+                              "n_same_pairs": int(same.sum()), "n_different_pairs": int((~same).sum())}
+    matching = matching_test(q, street["product_id"].to_numpy(), g, shop["product_id"].to_numpy(),
+                             best["threshold"], k=match_k)
+    report["matching_result"] = matching
+    report["matching"] = matching.summary()
+    return report
+
+
+def summary_table(reports: Mapping[str, Mapping[str, Any]], ks: Sequence[int] = (1, 10, 100)) -> pd.DataFrame:
+    """One row per representation, one column per figure of merit."""
+    rows = {}
+    for name, r in reports.items():
+        row = {f"recall@{k}": r["retrieval"]["recall"][k] for k in ks if k in r["retrieval"]["recall"]}
+        if "clean" in r:
+            row["clean recall@10"] = r["clean"]["recall"].get(10)
+        row["mAP@R"] = r["retrieval"]["map_at_r"]
+        v = r["verification"]
+        row.update({"threshold": v["threshold"], "VAL": v["val"], f"FAR (≤{v['far_bound']:.2f})": v["far"],
+                    "pair AUC": v["pair_auc"]})
+        row.update({f"match {k}": value for k, value in r["matching"].items()})
+        rows[name] = row
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def worst_queries(report: Mapping[str, Any], n: int = 4) -> pd.DataFrame:
+    """The ``n`` street queries whose first correct shop image ranks lowest: query id, rank, top results."""
+    from fashionsim.metrics.retrieval import first_hit_rank
+
+    ranking = report["ranking"]
+    retrieved = np.asarray(ranking["retrieved"])
+    rank = first_hit_rank(retrieved, ranking["relevant"])
+    first = np.where(rank >= 0, rank + 1, retrieved.shape[1] + 1)   # 1-based; past the list when never found
+    order = np.argsort(-first, kind="stable")[:n]
+    return pd.DataFrame({"query": np.asarray(ranking["query_ids"])[order], "first_correct_rank": first[order],
+                         "top": [list(retrieved[i, :5]) for i in order]})
+
+
+# ------------------------------------------------------------------- figures
+def plot_recall_curves(reports: Mapping[str, Mapping[str, Any]], *, ax=None, chance: bool = True):
+    """recall@K against K (log scale) for every representation, with the chance level."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.5, 3.5))
+    for name, r in reports.items():
+        recall = r["retrieval"]["recall"]
+        ax.plot(list(recall), list(recall.values()), marker="o", label=name)
+    if chance and reports:
+        first = next(iter(reports.values()))["retrieval"]["chance"]
+        ax.plot(list(first), list(first.values()), ls="--", color="grey", label="chance")
+    ax.set_xscale("log")
+    ax.set_xlabel("K")
+    ax.set_ylabel("recall@K")
+    ax.set_ylim(0, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_val_far(report: Mapping[str, Any], *, ax=None, n_thresholds: int = 200):
+    """VAL and FAR of street–shop pairs against the distance threshold, the chosen threshold marked."""
+    import matplotlib.pyplot as plt
+
+    from fashionsim.metrics.verification import val_far
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.5, 3.5))
+    d, same = report["pairs"]["distances"], report["pairs"]["same"]
+    grid = np.linspace(0, float(d.max()), n_thresholds)
+    val, far = val_far(d, same, grid)
+    best = report["verification"]
+    ax.plot(grid, val, label="VAL (same product accepted)")
+    ax.plot(grid, far, label="FAR (other product accepted)")
+    ax.axhline(best["far_bound"], color="grey", lw=0.8, ls=":")
+    ax.axvline(best["threshold"], color="black", ls="--",
+               label=f"threshold {best['threshold']:.2f}: VAL {best['val']:.2f}, FAR {best['far']:.2f}")
+    ax.set_xlabel("distance threshold")
+    ax.set_ylabel("fraction of pairs")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_projection(vectors: np.ndarray, labels: Sequence, *, ax=None, title: str | None = None):
+    """A 2-D PCA projection of (L2-normalised) vectors, coloured by label."""
+    import matplotlib.pyplot as plt
+    from sklearn.decomposition import PCA
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 4))
+    points = PCA(n_components=2, random_state=0).fit_transform(l2_normalize(vectors))
+    labels = np.asarray(labels)
+    for name in sorted(set(labels.tolist())):
+        mask = labels == name
+        ax.scatter(points[mask, 0], points[mask, 1], s=10, label=name, alpha=0.8)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.legend(fontsize=7, markerscale=1.5, ncols=2, loc="best")
+    if title:
+        ax.set_title(title)
+    return ax

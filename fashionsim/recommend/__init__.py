@@ -1,0 +1,65 @@
+"""Visually-aware recommendation with BPR: interactions, the sampler, DVBPR and baselines, scoring.
+
+* :mod:`~fashionsim.recommend.interactions` — sparse user × item matrices, the exact vectorised BPR sampler;
+* :mod:`~fashionsim.recommend.models` — Keras DVBPR (CNN / autoencoder / pretrained encoders), BPR-MF, the loss;
+* :mod:`~fashionsim.recommend.training` — ``train_dvbpr`` (checkpoints, resume), ``train_bpr_mf``;
+* :mod:`~fashionsim.recommend.scoring` — item vectors once, top-N, cold start;
+* :mod:`~fashionsim.recommend.baselines` — popularity;
+* :mod:`~fashionsim.recommend.items` — one picture per item.
+
+Keras is imported only when a model is built or trained (models, training). Taught in notebook 04.
+
+>>> from fashionsim import recommend
+>>> inter = recommend.interactions_from_catalog(cat)               # doctest: +SKIP
+>>> result = recommend.train_dvbpr(cat, variant="cnn", epochs=5)   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from fashionsim.recommend.baselines import popularity_scores
+from fashionsim.recommend.interactions import (
+    BPRSampler,
+    Interactions,
+    interactions_from_catalog,
+    interactions_from_frame,
+    popularity,
+)
+from fashionsim.recommend.items import item_image_ids, item_image_paths, load_item_images
+from fashionsim.recommend.scoring import (
+    FactorScores,
+    item_tower,
+    item_vectors,
+    model_scores,
+    score_new_item,
+    top_n,
+    user_vectors,
+    users_for_new_item,
+)
+
+_LAZY = {
+    # training and models import Keras: loaded on first use
+    "BPRResult": "training", "LoadedDVBPR": "training", "VARIANTS": "training", "train_dvbpr": "training",
+    "train_bpr_mf": "training", "save_dvbpr": "training", "load_dvbpr": "training",
+    "bpr_loss": "models", "BPRLoss": "models", "RegularizedEmbedding": "models", "pairwise_accuracy": "models",
+    "build_cnn_encoder": "models", "build_conv_autoencoder": "models", "build_dense_head": "models",
+    "build_item_tower": "models", "build_dvbpr": "models", "build_bpr_mf": "models", "compile_bpr": "models",
+}
+
+__all__ = [
+    "BPRSampler", "Interactions", "interactions_from_catalog", "interactions_from_frame", "popularity",
+    "popularity_scores", "item_image_ids", "item_image_paths", "load_item_images", "FactorScores", "top_n",
+    "user_vectors", "item_vectors", "item_tower", "model_scores", "score_new_item", "users_for_new_item", *_LAZY,
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,529 @@
+"""Training BPR models: one epoch loop for DVBPR (three encoders) and BPR-MF, with checkpoints and resume.
+
+Every epoch draws fresh triples (u, i, j) with :class:`BPRSampler` from a
+generator seeded by ``(seed, epoch)`` — so a resumed run samples exactly what
+an uninterrupted one would — feeds them as batches (item pictures gathered
+from an in-memory array, or cached encoder features), runs one Keras epoch,
+then measures the validation AUC over *all* items with item vectors computed
+once. The model of the best validation epoch is kept. With ``out_dir`` each
+epoch writes a checkpoint folder atomically; the end writes the best model,
+its item embeddings and ``meta.json``. Taught in notebook 04; the
+``fashionsim train dvbpr`` command calls :func:`train_dvbpr`.
+
+>>> result = train_dvbpr(cat, variant="cnn", image_size=64, epochs=8, out_dir="artifacts/dvbpr")  # doctest: +SKIP
+>>> result.history["val_auc"]                                                                     # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from fashionsim._io import atomic_dir, atomic_path, write_text_atomic
+from fashionsim._progress import progress as _progress
+from fashionsim.metrics.ranking import auc
+from fashionsim.recommend.interactions import BPRSampler, Interactions, interactions_from_catalog
+from fashionsim.recommend.scoring import FactorScores, embed_array
+
+VARIANTS = ("cnn", "autoencoder", "pretrained")
+
+
+@dataclasses.dataclass
+class BPRResult:
+    """A trained BPR model and what it was trained on.
+
+    ``model`` takes (user, item i, item j) and returns x_uij (for DVBPR the items
+    are images); ``item_vectors`` (n_items, K) and ``item_bias`` (or None) are the
+    item side of the scores of the best epoch; ``history`` has per-epoch
+    ``loss``, ``pairwise_accuracy`` (in-batch, one sampled negative), ``val_auc``
+    (all items) and ``seconds``.
+    """
+
+    model: object
+    interactions: Interactions
+    item_vectors: np.ndarray
+    history: dict[str, list[float]]
+    best_epoch: int
+    train_seconds: float
+    variant: str
+    image_size: int | None = None
+    item_bias: np.ndarray | None = None
+    out_dir: Path | None = None
+
+    @property
+    def user_vectors(self) -> np.ndarray:
+        from fashionsim.recommend.scoring import user_vectors
+
+        return user_vectors(self.model)
+
+    def scores(self) -> FactorScores:
+        """The (n_users, n_items) score matrix of the best model, computed rows at a time."""
+        return FactorScores(self.user_vectors, self.item_vectors, self.item_bias)
+
+
+# --------------------------------------------------------------------------- the epoch loop
+def _triples(u: np.ndarray, i: np.ndarray, j: np.ndarray, table, batch_size: int):
+    """A tf.data pipeline of ((user, item_i, item_j), zeros) batches; items gathered from ``table`` if given."""
+    import tensorflow as tf
+
+    ds = tf.data.Dataset.from_tensor_slices((u.astype(np.int32), i.astype(np.int32), j.astype(np.int32)))
+    ds = ds.batch(batch_size)
+    if table is None:
+        ds = ds.map(lambda uu, ii, jj: ((uu, ii, jj), tf.zeros(tf.shape(uu), tf.float32)))
+    else:
+        ds = ds.map(lambda uu, ii, jj: ((uu, tf.gather(table, ii), tf.gather(table, jj)),
+                                        tf.zeros(tf.shape(uu), tf.float32)))
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def _catalog_step(train_model, tower, table):
+    """A compiled training step that embeds *every* item once, then scores a batch of triples.
+
+    x_uij = θ_u · (f(i) − f(j)) and the loss are exactly the siamese model's; only
+    f is computed once per item per step instead of twice per triple — cheaper
+    when the catalog is smaller than two batches of triples (the demo), so
+    ``item_pass="auto"`` picks it there. Returns ``step(u, i, j) -> (loss, accuracy)``.
+    """
+    import tensorflow as tf
+
+    from fashionsim.recommend.models import USER_EMBEDDING
+
+    user_layer = train_model.get_layer(USER_EMBEDDING)
+    users, lambda_u = user_layer.embeddings, user_layer.l2
+    table = tf.constant(table)
+    variables = train_model.trainable_variables
+    optimizer = train_model.optimizer
+    spec = tf.TensorSpec([None], tf.int32)
+
+    @tf.function(input_signature=[spec, spec, spec], reduce_retracing=True)
+    def step(u, i, j):
+        with tf.GradientTape() as tape:
+            vectors = tower(table, training=True)
+            theta = tf.gather(users, u)
+            x = tf.reduce_sum(theta * (tf.gather(vectors, i) - tf.gather(vectors, j)), axis=-1)
+            loss = tf.reduce_mean(tf.nn.softplus(-x))
+            loss += lambda_u * tf.reduce_mean(tf.reduce_sum(tf.square(theta), axis=-1))
+            for penalty in tower.losses:
+                loss += penalty
+        optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        return loss, tf.reduce_mean(tf.cast(x > 0, tf.float32))
+
+    return step
+
+
+def _run_catalog_epoch(step, u, i, j, batch_size: int) -> dict[str, list[float]]:
+    losses, accuracies, sizes = [], [], []
+    for k in range(0, len(u), batch_size):
+        loss, accuracy = step(u[k:k + batch_size].astype(np.int32), i[k:k + batch_size].astype(np.int32),
+                              j[k:k + batch_size].astype(np.int32))
+        losses.append(float(loss))
+        accuracies.append(float(accuracy))
+        sizes.append(min(batch_size, len(u) - k))
+    return {"loss": [float(np.average(losses, weights=sizes))],
+            "pairwise_accuracy": [float(np.average(accuracies, weights=sizes))]}
+
+
+@dataclasses.dataclass
+class _LoopState:
+    history: dict[str, list[float]]
+    best_epoch: int = -1
+    best_auc: float = -np.inf
+    best_weights: list | None = None
+
+
+def _fit_epochs(
+    *,
+    train_model,
+    image_model,
+    sampler: BPRSampler,
+    table,
+    val_positives: np.ndarray,
+    exclude,
+    item_vectors: Callable[[], tuple[np.ndarray, np.ndarray | None]],
+    user_vectors: Callable[[], np.ndarray],
+    state: _LoopState,
+    start_epoch: int,
+    epochs: int,
+    batch_size: int,
+    triples_per_epoch: int,
+    seed: int,
+    progress: bool,
+    verbose: int,
+    on_epoch_end: Callable[[int, bool], None] | None = None,
+    catalog_step=None,
+) -> _LoopState:
+    import tensorflow as tf
+
+    table_t = None if table is None or catalog_step is not None else tf.constant(table)
+    for epoch in _progress(range(start_epoch, epochs), enabled=progress, total=epochs - start_epoch,
+                           desc=f"{image_model.name} epochs"):
+        start = time.perf_counter()
+        u, i, j = sampler.sample(triples_per_epoch, seed=np.random.default_rng([seed, epoch]))
+        if catalog_step is not None:
+            logs = _run_catalog_epoch(catalog_step, u, i, j, batch_size)
+        else:
+            logs = train_model.fit(_triples(u, i, j, table_t, batch_size), epochs=epoch + 1, initial_epoch=epoch,
+                                   verbose=verbose).history
+        vectors, bias = item_vectors()
+        val_auc = auc(FactorScores(user_vectors(), vectors, bias), val_positives, exclude)
+        state.history["loss"].append(float(logs["loss"][-1]))
+        state.history["pairwise_accuracy"].append(float(logs["pairwise_accuracy"][-1]))
+        state.history["val_auc"].append(float(val_auc))
+        state.history["seconds"].append(time.perf_counter() - start)
+        improved = bool(val_auc > state.best_auc)
+        if improved:
+            state.best_epoch, state.best_auc = epoch, float(val_auc)
+            state.best_weights = image_model.get_weights()
+        if on_epoch_end is not None:
+            on_epoch_end(epoch, improved)
+    return state
+
+
+def _val_positives(inter: Interactions) -> np.ndarray:
+    """One validation item per user (the first by code), −1 for users without one."""
+    val = inter.val
+    first = np.full(inter.n_users, -1, dtype=np.int64)
+    has = np.diff(val.indptr) > 0
+    first[has] = val.indices[val.indptr[:-1][has]]
+    return first
+
+
+def _empty_history() -> dict[str, list[float]]:
+    return {"loss": [], "pairwise_accuracy": [], "val_auc": [], "seconds": []}
+
+
+# --------------------------------------------------------------------------- BPR-MF
+def train_bpr_mf(
+    inter: Interactions,
+    *,
+    latent_dim: int = 50,
+    epochs: int = 20,
+    batch_size: int = 256,
+    learning_rate: float = 5e-3,
+    lambda_u: float = 1e-3,
+    lambda_i: float = 1e-3,
+    item_bias: bool = True,
+    triples_per_epoch: int | None = None,
+    seed: int = 0,
+    progress: bool = True,
+    verbose: int = 0,
+) -> BPRResult:
+    """Plain BPR matrix factorisation trained with the same sampler and loop as DVBPR (no images).
+
+    Returns the model of the best validation-AUC epoch. ``triples_per_epoch``
+    defaults to the number of training interactions.
+    """
+    import keras
+
+    from fashionsim.recommend.models import build_bpr_mf, compile_bpr
+
+    keras.utils.set_random_seed(seed)
+    model = compile_bpr(build_bpr_mf(inter.n_users, inter.n_items, latent_dim=latent_dim, lambda_u=lambda_u,
+                                     lambda_i=lambda_i, item_bias=item_bias), learning_rate)
+
+    def vectors():
+        bias = model.get_layer("item_bias").embeddings.numpy() if item_bias else None
+        return model.get_layer("item_embedding").embeddings.numpy(), bias
+
+    from fashionsim.recommend.scoring import user_vectors
+
+    start = time.perf_counter()
+    state = _fit_epochs(
+        train_model=model, image_model=model, sampler=BPRSampler(inter.train), table=None,
+        val_positives=_val_positives(inter), exclude=inter.train, item_vectors=vectors,
+        user_vectors=lambda: user_vectors(model), state=_LoopState(_empty_history()), start_epoch=0,
+        epochs=epochs, batch_size=batch_size, triples_per_epoch=triples_per_epoch or inter.train.nnz,
+        seed=seed, progress=progress, verbose=verbose)
+    model.set_weights(state.best_weights)
+    vecs, bias = vectors()
+    return BPRResult(model, inter, vecs, state.history, state.best_epoch, time.perf_counter() - start,
+                     "bpr_mf", None, bias)
+
+
+# --------------------------------------------------------------------------- DVBPR
+def _config(**kwargs) -> dict:
+    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in kwargs.items()}
+
+
+def train_dvbpr(
+    cat,
+    *,
+    variant: str = "cnn",
+    image_size: int = 64,
+    epochs: int = 10,
+    batch_size: int = 128,
+    out_dir: str | os.PathLike | None = None,
+    resume: bool = False,
+    seed: int = 0,
+    progress: bool = True,
+    latent_dim: int = 50,
+    learning_rate: float = 1e-3,
+    lambda_u: float = 1e-3,
+    lambda_cnn: float = 1e-5,
+    lambda_fc: float = 1e-5,
+    widths: Sequence[int] = (16, 32, 64),
+    first_stride: int = 2,
+    batch_norm: bool = True,
+    dense_units: int = 128,
+    user_init: float = 0.1,
+    item_pass: str = "auto",
+    ae_epochs: int = 20,
+    ae_learning_rate: float = 1e-3,
+    code_dim: int = 128,
+    backbone: str = "inception_v3",
+    weights: str | os.PathLike | None = None,
+    triples_per_epoch: int | None = None,
+    interactions: Interactions | None = None,
+    item_images: np.ndarray | None = None,
+    verbose: int = 0,
+) -> BPRResult:
+    """Train DVBPR on a catalog's interactions and item pictures; return the best-validation model.
+
+    variant: ``"cnn"`` — a small CNN (``widths``, ``dense_units``) trained end to
+        end; ``"autoencoder"`` — a convolutional autoencoder (``ae_epochs``,
+        ``code_dim``) is first trained on the item pictures, then its frozen encoder
+        plus a trainable dense layer is f; ``"pretrained"`` — a frozen
+        ``build_backbone(backbone, weights=weights)`` (``weights=None``: random
+        features, offline) plus a trainable dense layer. With a frozen encoder the
+        features of every item are computed once and the dense layer trains on them.
+    image_size: side of the item pictures (≥ 75 for InceptionV3).
+    epochs: BPR epochs of ``triples_per_epoch`` triples (default: the number of
+        training interactions), batches of ``batch_size``.
+    out_dir: checkpoint every epoch into ``out_dir/checkpoint/`` (atomically) and
+        write ``model.keras``, ``item_embeddings.npy`` (+ ``.json``) and ``meta.json``
+        at the end; ``resume=True`` continues from the checkpoint there (same
+        settings required) and starts afresh when there is none.
+    item_pass: how a batch of triples meets the item encoder. ``"pairs"``: the
+        siamese model, f applied to the pictures of i and of j of every triple
+        (any catalog size); ``"catalog"``: f applied once to every item per step,
+        then gathered (same x_uij and loss, cheaper when the catalog is smaller than
+        two batches of triples); ``"auto"``: catalog when n_items ≤ 2·batch_size.
+    interactions / item_images: pass them to skip re-deriving them from ``cat``
+        (``item_images``: (n_items, image_size, image_size, 3) in [0, 1], in
+        ``interactions.item_ids`` order).
+
+    λ: ``lambda_u`` on θ_u of the batch's users (per triple), ``lambda_cnn`` /
+    ``lambda_fc`` on convolution / dense kernels (once per batch). The loss is the
+    batch mean, so λ does not depend on the batch size.
+    """
+    import keras
+
+    from fashionsim.recommend import models as M
+    from fashionsim.recommend.items import item_image_paths, load_item_images
+    from fashionsim.recommend.scoring import user_vectors
+
+    if variant not in VARIANTS:
+        raise ValueError(f"variant must be one of {list(VARIANTS)}, got {variant!r}")
+    if item_pass not in ("auto", "catalog", "pairs"):
+        raise ValueError(f"item_pass must be 'auto', 'catalog' or 'pairs', got {item_pass!r}")
+    if epochs < 1 or batch_size < 1:
+        raise ValueError(f"epochs and batch_size must be >= 1, got {epochs} and {batch_size}")
+    if resume and out_dir is None:
+        raise ValueError("resume=True needs out_dir (where the checkpoint is)")
+    inter = interactions if interactions is not None else interactions_from_catalog(cat)
+    config = _config(variant=variant, image_size=int(image_size), latent_dim=latent_dim, learning_rate=learning_rate,
+                     lambda_u=lambda_u, lambda_cnn=lambda_cnn, lambda_fc=lambda_fc, widths=tuple(widths),
+                     first_stride=first_stride, batch_norm=batch_norm, dense_units=dense_units,
+                     user_init=user_init, ae_epochs=ae_epochs, ae_learning_rate=ae_learning_rate, code_dim=code_dim, backbone=backbone,
+                     weights=None if weights is None else str(weights), batch_size=batch_size, seed=seed,
+                     triples_per_epoch=triples_per_epoch, n_users=inter.n_users, n_items=inter.n_items)
+    out = Path(out_dir) if out_dir is not None else None
+    ckpt = out / "checkpoint" if out is not None else None
+    saved = _read_checkpoint(ckpt, config) if resume else None
+
+    if item_images is None:
+        item_images = load_item_images(cat, inter.item_ids, image_size)
+    expected = (inter.n_items, int(image_size), int(image_size), 3)
+    if item_images.shape != expected:
+        raise ValueError(f"item_images must have shape {expected}, got {item_images.shape}")
+    keras.utils.set_random_seed(seed)
+    started = time.perf_counter()
+    history = _empty_history()
+    extra: dict = {}
+
+    if saved is not None:
+        train_model = keras.saving.load_model(ckpt / "train.keras")
+        history = saved["history"]
+        extra = saved.get("extra", {})
+    if variant == "cnn":
+        if saved is None:
+            tower = M.build_cnn_encoder(image_size, latent_dim, widths=widths, first_stride=first_stride,
+                                        batch_norm=batch_norm, dense_units=dense_units, lambda_cnn=lambda_cnn, lambda_fc=lambda_fc)
+            train_model = M.compile_bpr(M.build_dvbpr(tower, inter.n_users, lambda_u=lambda_u, user_init=user_init),
+                                        learning_rate)
+        image_model, table = train_model, item_images
+        tower = train_model.get_layer(M.ITEM_TOWER)
+        train_tower = tower
+
+        def vectors():
+            return embed_array(tower, item_images), None
+    else:
+        if saved is not None:
+            encoder = keras.saving.load_model(ckpt / "encoder.keras")
+        elif variant == "autoencoder":
+            autoencoder, encoder = M.build_conv_autoencoder(image_size, widths=widths, code_dim=code_dim)
+            autoencoder.compile(optimizer=keras.optimizers.Adam(ae_learning_rate), loss="mse")
+            ae_logs = autoencoder.fit(item_images, item_images, batch_size=32, epochs=ae_epochs, shuffle=True,
+                                      verbose=verbose).history
+            extra["autoencoder_loss"] = [float(v) for v in ae_logs["loss"]]
+        else:
+            from fashionsim.models.backbones import build_backbone
+
+            encoder = build_backbone(backbone, input_size=image_size, weights=weights, trainable=False)
+        encoder.trainable = False
+        features = embed_array(encoder, item_images, batch_size=64)
+        if saved is None:
+            head = M.build_dense_head(features.shape[1], latent_dim, lambda_fc=lambda_fc, mean=features.mean(0),
+                                      variance=np.maximum(features.var(0), 1e-6))
+            train_model = M.compile_bpr(M.build_dvbpr(head, inter.n_users, lambda_u=lambda_u, user_init=user_init),
+                                        learning_rate)
+        head = train_model.get_layer("head")
+        image_model = M.build_dvbpr(M.build_item_tower(encoder, head), user_embedding=train_model.get_layer(
+            M.USER_EMBEDDING))
+        table, train_tower = features, head
+
+        def vectors():
+            return embed_array(head, features, batch_size=1024), None
+
+    state = _LoopState(history)
+    if saved is not None:
+        state.best_epoch, state.best_auc = saved["best_epoch"], saved["best_val_auc"]
+        state.best_weights = keras.saving.load_model(ckpt / "best.keras").get_weights()
+    start_epoch = len(history["val_auc"])
+
+    def checkpoint(epoch: int, improved: bool) -> None:
+        if ckpt is None:
+            return
+        with atomic_dir(ckpt) as tmp:
+            with atomic_path(tmp / "train.keras") as path:
+                train_model.save(path)
+            if improved or not (ckpt / "best.keras").exists():
+                with atomic_path(tmp / "best.keras") as path:
+                    image_model.save(path)
+            else:
+                shutil.copy2(ckpt / "best.keras", tmp / "best.keras")
+            if variant != "cnn":
+                if (ckpt / "encoder.keras").exists():
+                    shutil.copy2(ckpt / "encoder.keras", tmp / "encoder.keras")
+                else:
+                    encoder.save(tmp / "encoder.keras")
+            write_text_atomic(tmp / "state.json", json.dumps({
+                "config": config, "history": state.history, "best_epoch": state.best_epoch,
+                "best_val_auc": state.best_auc, "extra": extra}, indent=1))
+
+    if item_pass == "auto":
+        item_pass = "catalog" if inter.n_items <= 2 * batch_size else "pairs"
+    step = _catalog_step(train_model, train_tower, table) if item_pass == "catalog" else None
+    sampler = BPRSampler(inter.train)
+    _fit_epochs(
+        train_model=train_model, image_model=image_model, sampler=sampler, table=table,
+        val_positives=_val_positives(inter), exclude=inter.train, item_vectors=vectors,
+        user_vectors=lambda: user_vectors(train_model), state=state, start_epoch=start_epoch, epochs=epochs,
+        batch_size=batch_size, triples_per_epoch=triples_per_epoch or inter.train.nnz, seed=seed,
+        progress=progress, verbose=verbose, on_epoch_end=checkpoint, catalog_step=step)
+    image_model.set_weights(state.best_weights)
+    item_vecs = embed_array(image_model.get_layer(M.ITEM_TOWER), item_images)
+    result = BPRResult(image_model, inter, item_vecs, state.history, state.best_epoch,
+                       time.perf_counter() - started, variant, int(image_size), None, out)
+    result.history.update({k: v for k, v in extra.items() if k == "autoencoder_loss"})
+    if out is not None:
+        save_dvbpr(result, out, cat=cat, config=config)
+    return result
+
+
+def _read_checkpoint(ckpt: Path, config: dict) -> dict | None:
+    """The checkpoint's state, or None when there is none; ValueError when it was made with other settings."""
+    state_path = ckpt / "state.json"
+    if not state_path.is_file():
+        return None
+    state = json.loads(state_path.read_text())
+    differ = {k: (state["config"].get(k), v) for k, v in config.items() if state["config"].get(k) != v}
+    if differ:
+        raise ValueError(f"cannot resume from {ckpt}: it was trained with other settings "
+                         f"(setting: (checkpoint, now)) {differ}")
+    for name in ("train.keras", "best.keras"):
+        if not (ckpt / name).is_file():
+            raise FileNotFoundError(f"checkpoint incomplete: {ckpt / name} is missing")
+    return state
+
+
+# --------------------------------------------------------------------------- saving / loading
+def save_dvbpr(result: BPRResult, out_dir: str | os.PathLike, *, cat=None, config: dict | None = None) -> Path:
+    """Write ``model.keras``, ``item_embeddings.npy`` (+ ``.json``, with the item tower's fingerprint), ``meta.json``.
+
+    With ``cat``, the item embeddings are recomputed from the item pictures
+    streamed through ``images.dataset`` (``embed_images``), as for any catalog size.
+    """
+    from fashionsim.embed import model_fingerprint, save_embeddings
+    from fashionsim.recommend.items import item_image_ids, item_image_paths
+    from fashionsim.recommend.scoring import item_vectors
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    inter = result.interactions
+    with atomic_path(out / "model.keras") as path:
+        result.model.save(path)
+    tower = result.model.get_layer("item_tower")
+    vectors = result.item_vectors
+    if cat is not None:
+        vectors = item_vectors(result.model, item_image_paths(cat, inter.item_ids), progress=False)
+    fingerprint = model_fingerprint(tower)
+    save_embeddings(out / "item_embeddings.npy", vectors, list(inter.item_ids), fingerprint=fingerprint)
+    meta = {
+        "variant": result.variant, "image_size": result.image_size, "best_epoch": result.best_epoch,
+        "history": result.history, "train_seconds": result.train_seconds, "fingerprint": fingerprint,
+        "user_ids": [_plain(u) for u in inter.user_ids], "item_ids": [_plain(i) for i in inter.item_ids],
+        "item_image_ids": ([_plain(i) for i in item_image_ids(cat, inter.item_ids)] if cat is not None else None),
+        "config": config,
+    }
+    write_text_atomic(out / "meta.json", json.dumps(meta, indent=1))
+    return out
+
+
+def _plain(value):
+    return value.item() if hasattr(value, "item") else value
+
+
+@dataclasses.dataclass
+class LoadedDVBPR:
+    """What :func:`load_dvbpr` returns: the model, the id maps, the item vectors and the training record."""
+
+    model: object
+    user_ids: np.ndarray
+    item_ids: np.ndarray
+    item_vectors: np.ndarray
+    image_size: int
+    meta: dict
+
+    def scores(self) -> FactorScores:
+        from fashionsim.recommend.scoring import user_vectors
+
+        return FactorScores(user_vectors(self.model), self.item_vectors)
+
+
+def load_dvbpr(out_dir: str | os.PathLike) -> LoadedDVBPR:
+    """Load what :func:`train_dvbpr` wrote to ``out_dir``; refuses item embeddings made by another model."""
+    import keras
+
+    from fashionsim.embed import load_embeddings, model_fingerprint
+
+    out = Path(out_dir)
+    for name in ("model.keras", "meta.json", "item_embeddings.npy"):
+        if not (out / name).is_file():
+            raise FileNotFoundError(f"{out / name} not found: train with train_dvbpr(..., out_dir={str(out)!r})")
+    import fashionsim.recommend.models  # noqa: F401  (registers the custom layers)
+
+    meta = json.loads((out / "meta.json").read_text())
+    model = keras.saving.load_model(out / "model.keras")
+    fingerprint = model_fingerprint(model.get_layer("item_tower"))
+    if fingerprint != meta["fingerprint"]:
+        raise ValueError(f"{out}: model.keras does not match meta.json (an interrupted write?): re-run training")
+    vectors, ids, _ = load_embeddings(out / "item_embeddings.npy", fingerprint=fingerprint)
+    return LoadedDVBPR(model, np.asarray(meta["user_ids"]), np.asarray(ids), vectors, int(meta["image_size"]), meta)

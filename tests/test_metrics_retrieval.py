@@ -1,0 +1,297 @@
+"""fashionsim.metrics.retrieval: hand computations, a plain-loop reference, the chance level, street-to-shop."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fashionsim import metrics
+from fashionsim.data import Catalog, CatalogError
+from fashionsim.metrics import retrieval
+from fashionsim.metrics.retrieval import (
+    chance_recall_at_k,
+    first_hit_rank,
+    map_at_r,
+    precision_at_k,
+    r_precision,
+    recall_at_k,
+    street_to_shop_queries,
+    street_to_shop_recall,
+)
+
+
+# ------------------------------------------------------------------ hand-made rankings
+def test_recall_on_a_hand_made_ranking():
+    retrieved = [["a", "b", "c", "d"],
+                 ["d", "c", "b", "a"],
+                 ["x", "y", "z", "a"]]
+    relevant = [{"a"}, {"c", "a"}, {"q"}]
+    # query 0 hits at rank 1; query 1 at rank 2 (c); query 2 never
+    assert recall_at_k(retrieved, relevant, ks=(1, 2, 3, 4)) == {1: 1 / 3, 2: 2 / 3, 3: 2 / 3, 4: 2 / 3}
+    assert first_hit_rank(retrieved, relevant).tolist() == [0, 1, -1]
+    assert metrics.recall_at_k([[1, 2, 3]], [{3}], ks=(1, 3)) == {1: 0.0, 3: 1.0}   # DESIGN.md example
+    assert recall_at_k(np.array([[5, 6]]), [[6]], ks=2) == {2: 1.0}                 # int K, list as a set
+
+
+def test_precision_r_precision_and_map_at_r_by_hand():
+    retrieved = [[1, 9, 2, 3, 8],
+                 [7, 8, 9, 1, 2]]
+    relevant = [{1, 2, 3}, {8}]
+    # query 0: relevant at ranks 1, 3, 4 (R = 3); query 1: relevant at rank 2 (R = 1)
+    assert precision_at_k(retrieved, relevant, ks=(1, 2, 5)) == {
+        1: (1 + 0) / 2, 2: (1 / 2 + 1 / 2) / 2, 5: (3 / 5 + 1 / 5) / 2}
+    assert r_precision(retrieved, relevant) == pytest.approx((2 / 3 + 0) / 2)
+    # AP@R, query 0: (1/3) * (P@1 + P@3) = (1/3) * (1 + 2/3) = 5/9 (rank 4 lies beyond R); query 1: 0
+    assert map_at_r(retrieved, relevant) == pytest.approx((5 / 9 + 0) / 2)
+
+
+def test_map_at_r_known_example():
+    # Musgrave et al. (2020) illustrate mAP@R with R = 10 relevant items; take relevant at
+    # ranks 1, 2, 4, 7 of the first 10: AP@R = (1/1 + 2/2 + 3/4 + 4/7) / 10.
+    ranking = [[f"r{i}" if i in (0, 1, 3, 6) else f"n{i}" for i in range(12)]]
+    relevant = [{f"r{i}" for i in range(10)}]
+    assert map_at_r(ranking, relevant) == pytest.approx((1 + 1 + 3 / 4 + 4 / 7) / 10)
+    perfect = [[f"r{i}" for i in range(10)] + ["n0"]]
+    assert map_at_r(perfect, relevant) == 1.0 and r_precision(perfect, relevant) == 1.0
+
+
+def loop_reference(retrieved, relevant, ks):
+    """Straightforward per-query loops, the definitions written out."""
+    recall, precision = {}, {}
+    for k in ks:
+        recall[k] = np.mean([len(set(row[:k]) & rel) > 0 for row, rel in zip(retrieved, relevant)])
+        precision[k] = np.mean([sum(x in rel for x in row[:k]) / k for row, rel in zip(retrieved, relevant)])
+    ap, rp = [], []
+    for row, rel in zip(retrieved, relevant):
+        r = len(rel)
+        hits = [x in rel for x in row[:r]]
+        rp.append(sum(hits) / r)
+        ap.append(sum(sum(hits[: i + 1]) / (i + 1) for i in range(r) if hits[i]) / r)
+    return recall, precision, float(np.mean(rp)), float(np.mean(ap))
+
+
+@pytest.mark.parametrize("as_strings", [False, True])
+def test_agreement_with_a_plain_loop_on_random_rankings(as_strings):
+    rng = np.random.default_rng(5)
+    n_queries, n_items, width = 300, 60, 20
+    retrieved = np.array([rng.permutation(n_items)[:width] for _ in range(n_queries)])
+    relevant = [set(rng.choice(n_items, size=rng.integers(1, 6), replace=False).tolist()) for _ in range(n_queries)]
+    if as_strings:
+        retrieved = np.char.add("id", retrieved.astype(str)).astype(object)
+        relevant = [{f"id{x}" for x in rel} for rel in relevant]
+    ks = (1, 3, 5, 10, 20)
+    want_recall, want_precision, want_rp, want_map = loop_reference(retrieved.tolist(), relevant, ks)
+    got = recall_at_k(retrieved, relevant, ks)
+    assert got == pytest.approx(want_recall) and 0 < got[1] < got[20] < 1
+    assert precision_at_k(retrieved, relevant, ks) == pytest.approx(want_precision)
+    assert r_precision(retrieved, relevant) == pytest.approx(want_rp)
+    assert map_at_r(retrieved, relevant) == pytest.approx(want_map)
+
+
+def test_mixed_id_types_are_compared_by_value():
+    assert recall_at_k(np.array([[1, 2], [3, 4]]), [{np.int64(2)}, {"x", 3}], ks=(1, 2)) == {1: 0.5, 2: 1.0}
+
+
+# ------------------------------------------------------------------ errors
+def test_bad_inputs_are_refused():
+    with pytest.raises(ValueError, match="ragged"):
+        recall_at_k([[1, 2], [3]], [{1}, {3}], ks=(1,))
+    with pytest.raises(ValueError, match="2 ids per query, fewer than the 5 needed"):
+        recall_at_k([[1, 2]], [{1}], ks=(1, 5))
+    with pytest.raises(ValueError, match=r"empty for query\(ies\) \[1\]"):
+        recall_at_k([[1, 2], [3, 4]], [{1}, set()], ks=(1,))
+    with pytest.raises(ValueError, match="relevant has 1 entries but retrieved has 2 queries"):
+        recall_at_k([[1, 2], [3, 4]], [{1}], ks=(1,))
+    with pytest.raises(ValueError, match="not a string"):
+        recall_at_k([["a", "b"]], ["a"], ks=(1,))
+    with pytest.raises(ValueError, match="collection of ids"):
+        recall_at_k([[1, 2]], [1], ks=(1,))
+    with pytest.raises(ValueError, match="positive int"):
+        recall_at_k([[1, 2]], [{1}], ks=(0,))
+    with pytest.raises(ValueError, match="ks is empty"):
+        recall_at_k([[1, 2]], [{1}], ks=())
+    with pytest.raises(ValueError, match="2-D"):
+        recall_at_k([1, 2], [{1}, {2}], ks=(1,))
+    with pytest.raises(ValueError, match="missing ids"):
+        recall_at_k(np.array([["a", None]], dtype=object), [{"a"}], ks=(1,))
+    with pytest.raises(ValueError, match="repeats an id"):
+        precision_at_k([[1, 1, 2]], [{1}], ks=(3,))
+    with pytest.raises(ValueError, match="mAP@R needs R = 3"):
+        map_at_r([[1, 2]], [{1, 2, 3}])
+
+
+# ------------------------------------------------------------------ chance level
+def test_chance_level_against_a_brute_force_count():
+    for n, m in [(6, 1), (6, 2), (7, 3), (5, 5)]:
+        relevant = set(range(m))
+        for k in range(1, n + 2):
+            subsets = list(itertools.combinations(range(n), min(k, n)))
+            want = sum(bool(relevant & set(s)) for s in subsets) / len(subsets)
+            assert chance_recall_at_k(n, m, ks=(k,))[k] == pytest.approx(want, abs=1e-12), (n, m, k)
+
+
+def test_chance_level_against_monte_carlo_and_mixed_queries():
+    rng = np.random.default_rng(0)
+    n_candidates = np.array([40, 40, 90, 90, 90])
+    n_relevant = np.array([1, 3, 2, 2, 6])
+    ks = (1, 5, 10, 30)
+    trials = 20000
+    estimate = {k: 0.0 for k in ks}
+    for n, m in zip(n_candidates, n_relevant):
+        ranks = rng.permuted(np.tile(np.arange(n), (trials, 1)), axis=1)   # random rankings
+        first = (ranks < m).argmax(axis=1)                                # items 0..m-1 are the relevant ones
+        for k in ks:
+            estimate[k] += np.mean(first < k) / len(n_candidates)
+    exact = chance_recall_at_k(n_candidates, n_relevant, ks)
+    for k in ks:
+        assert exact[k] == pytest.approx(estimate[k], abs=0.01)
+    assert exact[1] == pytest.approx(np.mean(n_relevant / n_candidates))
+
+
+@pytest.mark.parametrize("chunk", [1024, 3])   # 3 sums the product terms over many chunks
+def test_chance_level_against_exact_binomials_at_larger_n(monkeypatch, chunk):
+    from fractions import Fraction
+
+    monkeypatch.setattr(retrieval, "_CHANCE_CHUNK", chunk)
+    n_candidates, n_relevant, ks = np.array([100, 1000, 50, 3, 5000]), np.array([2, 7, 20, 1, 40]), (1, 3, 10, 49, 200)
+    got = chance_recall_at_k(n_candidates, n_relevant, ks)
+    for k in ks:
+        want = np.mean([float(1 - Fraction(math.comb(n - m, min(k, n)), math.comb(n, min(k, n))))
+                        for n, m in zip(n_candidates.tolist(), n_relevant.tolist())])
+        assert got[k] == pytest.approx(want, rel=1e-12)
+    assert chance_recall_at_k(10**7, 1, ks=(1,))[1] == pytest.approx(1e-7, rel=1e-9)
+    assert chance_recall_at_k(10**7, 3, ks=(5,))[5] == pytest.approx(1 - math.comb(10**7 - 3, 5) / math.comb(10**7, 5),
+                                                                      rel=1e-9)
+
+
+def test_chance_level_refusals():
+    with pytest.raises(ValueError, match=r"\[1, n_candidates\]; query 1 has 5 of 4"):
+        chance_recall_at_k([4, 4], [1, 5], ks=(1,))
+    with pytest.raises(ValueError, match="n_candidates must be >= 1"):
+        chance_recall_at_k(0, 1, ks=(1,))
+    with pytest.raises(ValueError, match="integers"):
+        chance_recall_at_k(10.5, 1, ks=(1,))
+
+
+# ------------------------------------------------------------------ street-to-shop
+def with_clean(cat: Catalog, clean: dict | None = None) -> Catalog:
+    images = cat.images.copy()
+    images["clean"] = images["image_id"].map(clean or {}).fillna(True).astype(bool)
+    return Catalog(cat.products, images, cat.interactions, root=cat.root)
+
+
+def test_street_to_shop_queries_on_the_tiny_catalog(tiny_catalog):
+    # test split: p4 and p5; images 0, 1 are shop and 2, 3 street
+    q = street_to_shop_queries(tiny_catalog, "test")
+    assert q.query_ids.tolist() == ["p4_2", "p4_3", "p5_2", "p5_3"]
+    assert q.candidate_ids.tolist() == ["p4_0", "p4_1", "p5_0", "p5_1"]
+    assert q.relevant == [{"p4_0", "p4_1"}] * 2 + [{"p5_0", "p5_1"}] * 2
+    assert len(street_to_shop_queries(tiny_catalog, "test", gallery="all").candidate_ids) == 12
+    assert len(street_to_shop_queries(tiny_catalog, None).query_ids) == 12
+    with pytest.raises(ValueError, match="split must be one of"):
+        street_to_shop_queries(tiny_catalog, "dev")
+
+
+def test_clean_only(tiny_catalog):
+    with pytest.raises(CatalogError, match="clean_only=True needs a boolean 'clean' column"):
+        street_to_shop_queries(tiny_catalog, "test", clean_only=True)
+    cat = with_clean(tiny_catalog, {"p4_3": False})
+    assert street_to_shop_queries(cat, "test", clean_only=True).query_ids.tolist() == ["p4_2", "p5_2", "p5_3"]
+    everything_occluded = with_clean(tiny_catalog, {f"p{p}_{i}": False for p in range(6) for i in (2, 3)})
+    with pytest.raises(CatalogError, match="no clean street images"):
+        street_to_shop_queries(everything_occluded, "test", clean_only=True)
+
+
+def test_products_without_shop_images(tiny_catalog):
+    images = tiny_catalog.images
+    images = images[~images["image_id"].isin(["p5_0", "p5_1"])]
+    cat = Catalog(tiny_catalog.products, images, root=tiny_catalog.root)
+    with pytest.raises(CatalogError, match=r"product\(s\) \['p5'\] have street images but no shop image"):
+        street_to_shop_queries(cat, "test")
+    with pytest.warns(UserWarning, match=r"dropped 2 street queries of 1 product\(s\)"):
+        q = street_to_shop_queries(cat, "test", skip_unmatched=True)
+    assert q.query_ids.tolist() == ["p4_2", "p4_3"]
+
+
+def tiny_vectors(cat: Catalog, noise: float, seed: int = 0):
+    """One random direction per product; every image of it is that direction plus noise."""
+    rng = np.random.default_rng(seed)
+    product_codes, _ = pd.factorize(cat.images["product_id"])
+    centers = rng.normal(size=(product_codes.max() + 1, 8))
+    vectors = centers[product_codes] + noise * rng.normal(size=(len(cat.images), 8))
+    return vectors, cat.images["image_id"].to_numpy()
+
+
+@pytest.mark.parametrize("kind", ["exact", "annoy"])
+def test_street_to_shop_recall_separates_good_from_random_embeddings(tiny_catalog, kind):
+    good = street_to_shop_recall(tiny_vectors(tiny_catalog, 0.01), tiny_catalog, "test", index=kind,
+                                 ks=(1, 3, 100), return_retrieved=True)
+    assert good["recall"] == {1: 1.0, 3: 1.0, 100: 1.0} and good["map_at_r"] == 1.0
+    assert good["n_queries"] == 4 and good["n_candidates"] == 4
+    # chance with N = 4 candidates, m = 2 relevant: K = 1 -> 1/2; K = 3 > N - m -> 1
+    assert good["chance"] == pytest.approx({1: 0.5, 3: 1.0, 100: 1.0})
+    assert good["retrieved"][0, :2].tolist() in (["p4_0", "p4_1"], ["p4_1", "p4_0"])
+    if kind == "annoy":
+        assert good["annoy_recall"] == 1.0 and good["annoy_recall_k"] == 4
+    else:
+        assert good["annoy_recall"] is None
+
+    rng = np.random.default_rng(1)
+    vectors, ids = tiny_vectors(tiny_catalog, 0.01)
+    scrambled = dict(zip(ids, rng.permutation(vectors)))        # a mapping input, the products mixed up
+    bad = street_to_shop_recall(scrambled, tiny_catalog, split=None, gallery="all", index=kind, ks=(1,))
+    assert bad["recall"][1] < 0.5 and bad["n_candidates"] == 12
+
+
+def test_street_to_shop_recall_on_a_larger_synthetic_catalog(tmp_path):
+    # 60 products, 2 shop + 3 street images each (no files needed: the catalog is only read for ids)
+    rng = np.random.default_rng(0)
+    products = pd.DataFrame({"product_id": [f"p{i}" for i in range(60)], "category": "dress", "color": "red",
+                             "gender": "women", "description": "", "split": "test"})
+    rows = [(f"p{i}_{j}", f"p{i}", f"images/p{i}_{j}.png", "shop" if j < 2 else "street")
+            for i in range(60) for j in range(5)]
+    images = pd.DataFrame(rows, columns=["image_id", "product_id", "path", "source"])
+    cat = Catalog(products, images, root=tmp_path)
+    centers = rng.normal(size=(60, 16))
+    vectors = centers[np.repeat(np.arange(60), 5)] + 0.7 * rng.normal(size=(300, 16))
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    exact = street_to_shop_recall((vectors, images["image_id"]), cat, ks=(1, 10, 100), return_retrieved=True)
+    annoy = street_to_shop_recall((vectors, images["image_id"]), cat, ks=(1, 10, 100), index="annoy", n_trees=10)
+    assert exact["n_queries"] == 180 and exact["n_candidates"] == 120
+    assert exact["chance"][1] == pytest.approx(2 / 120)
+    assert exact["chance"][1] < exact["recall"][1] < exact["recall"][10] < exact["recall"][100] == 1.0
+    want = recall_at_k(exact["retrieved"], exact["relevant"], (1, 10))
+    assert exact["recall"][1] == want[1] and exact["recall"][10] == want[10]
+    assert 0.5 <= annoy["annoy_recall"] <= 1.0 and annoy["annoy_requeried"] == 0
+    # the same ranking Annoy's recall@K is read from: top 100 asked once, Annoy's recall measured on its first 10
+    searched_all = street_to_shop_recall((vectors, images["image_id"]), cat, ks=(1, 10), index="annoy",
+                                         n_trees=10, search_k=10 * 120)
+    assert searched_all["annoy_recall"] == 1.0 and searched_all["recall"] == {1: exact["recall"][1],
+                                                                             10: exact["recall"][10]}
+
+
+def test_street_to_shop_recall_refusals(tiny_catalog):
+    vectors, ids = tiny_vectors(tiny_catalog, 0.1)
+    with pytest.raises(ValueError, match=r"embeddings lack 1 street \(query\) image id\(s\), e.g. \['p4_2'\]"):
+        street_to_shop_recall((vectors[ids != "p4_2"], ids[ids != "p4_2"]), tiny_catalog)
+    with pytest.raises(ValueError, match="index must be 'exact' or 'annoy'"):
+        street_to_shop_recall((vectors, ids), tiny_catalog, index="faiss")
+    with pytest.raises(ValueError, match="mapping image_id -> vector or a \\(vectors, ids\\) pair"):
+        street_to_shop_recall(vectors, tiny_catalog)
+    with pytest.raises(ValueError, match="n == len\\(ids\\)"):
+        street_to_shop_recall((vectors[:-1], ids), tiny_catalog)
+    with pytest.raises(ValueError, match="duplicated image ids"):
+        street_to_shop_recall((vectors, np.r_[ids[:-1], ids[:1]]), tiny_catalog)
+
+
+def test_no_python_loop_per_query_is_needed_for_large_inputs():
+    """Scale check (not a timing assertion): 20,000 queries x 100 ids run through the vectorised path."""
+    rng = np.random.default_rng(0)
+    retrieved = rng.integers(0, 50_000, size=(20_000, 100))
+    relevant = [{int(x)} for x in retrieved[:, 7]]
+    assert recall_at_k(retrieved, relevant, ks=(1, 7, 8))[8] == 1.0
+    assert math.isclose(precision_at_k(np.argsort(rng.random((200, 100)), axis=1), [{0}] * 200, ks=(100,))[100], 0.01)
