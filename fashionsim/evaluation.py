@@ -68,8 +68,14 @@ def evaluate_representation(
     far_bound: float = 0.20,
     match_k: int = 5,
     index: str = "exact",
+    gallery: str = "all",
 ) -> dict[str, Any]:
     """Every figure of merit of one representation on the street-to-shop task of ``split``.
+
+    Retrieval searches the shop images of the whole catalog (``gallery="all"``,
+    as the reference notebook did: products of other splits are distractors)
+    or of the split only (``"split"``); ``vectors``/``ids`` must cover them.
+    VAL/FAR and the matching test use the split's own street and shop images.
 
     Returns a dict with ``retrieval`` (recall@K, chance, mAP@R; with
     ``index="annoy"`` Annoy's recall against exact search too), ``clean``
@@ -81,12 +87,13 @@ def evaluate_representation(
     vectors = l2_normalize(vectors)
     lookup = (vectors, np.asarray(ids))
     report: dict[str, Any] = {"split": split}
-    retrieval = street_to_shop_recall(lookup, cat, split, ks=ks, index=index, return_retrieved=True)
+    retrieval = street_to_shop_recall(lookup, cat, split, ks=ks, index=index, gallery=gallery,
+                                      return_retrieved=True)
     report["retrieval"] = {k: retrieval[k] for k in ("recall", "chance", "map_at_r", "n_queries", "n_candidates",
                                                       "annoy_recall", "annoy_recall_k")}
     report["ranking"] = {k: retrieval[k] for k in ("query_ids", "retrieved", "distances", "relevant")}
     if "clean" in cat.images.columns:
-        clean = street_to_shop_recall(lookup, cat, split, ks=ks, index="exact", clean_only=True)
+        clean = street_to_shop_recall(lookup, cat, split, ks=ks, index="exact", clean_only=True, gallery=gallery)
         report["clean"] = {k: clean[k] for k in ("recall", "map_at_r", "n_queries")}
     street, shop = _street_shop(cat, split)
     q, g = _take(vectors, ids, street["image_id"]), _take(vectors, ids, shop["image_id"])
@@ -98,6 +105,8 @@ def evaluate_representation(
     matching = matching_test(q, street["product_id"].to_numpy(), g, shop["product_id"].to_numpy(),
                              best["threshold"], k=match_k)
     report["matching_result"] = matching
+    shop_ids = shop["image_id"].to_numpy()
+    report["medoid_images"] = {product: shop_ids[row] for product, row in matching.representatives.items()}
     report["matching"] = matching.summary()
     return report
 
@@ -177,8 +186,10 @@ def plot_val_far(report: Mapping[str, Any], *, ax=None, n_thresholds: int = 200)
     return ax
 
 
-def plot_projection(vectors: np.ndarray, labels: Sequence, *, ax=None, title: str | None = None):
-    """A 2-D PCA projection of (L2-normalised) vectors, coloured by label."""
+def plot_projection(vectors: np.ndarray, labels: Sequence, *, sources: Sequence | None = None, ax=None,
+                    title: str | None = None):
+    """A 2-D PCA projection of (L2-normalised) vectors, coloured by label; with ``sources``, shop photos
+    are drawn as dots and street photos as crosses."""
     import matplotlib.pyplot as plt
     from sklearn.decomposition import PCA
 
@@ -186,9 +197,14 @@ def plot_projection(vectors: np.ndarray, labels: Sequence, *, ax=None, title: st
         _, ax = plt.subplots(figsize=(5, 4))
     points = PCA(n_components=2, random_state=0).fit_transform(l2_normalize(vectors))
     labels = np.asarray(labels)
-    for name in sorted(set(labels.tolist())):
-        mask = labels == name
-        ax.scatter(points[mask, 0], points[mask, 1], s=10, label=name, alpha=0.8)
+    sources = np.asarray(sources) if sources is not None else np.full(len(labels), "shop")
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for n, name in enumerate(sorted(set(labels.tolist()))):
+        for source, marker in (("shop", "o"), ("street", "x")):
+            mask = (labels == name) & (sources == source)
+            if mask.any():
+                ax.scatter(points[mask, 0], points[mask, 1], s=12, marker=marker, color=colors[n % len(colors)],
+                           alpha=0.8, label=name if source == "shop" or not (sources == "shop").any() else None)
     ax.set_xticks([])
     ax.set_yticks([])
     ax.legend(fontsize=7, markerscale=1.5, ncols=2, loc="best")

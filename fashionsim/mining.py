@@ -132,10 +132,12 @@ def semihard_negatives(
     """
     a = np.asarray(anchors)
     p = np.asarray(positives)
-    dtype = np.result_type(a.dtype, p.dtype, np.float32)  # float32 embeddings stay float32
-    a, p = a.astype(dtype, copy=False), p.astype(dtype, copy=False)
     if a.ndim != 2 or p.shape != a.shape:
         raise ValueError(f"anchors and positives must be two (n, d) arrays of one shape, got {a.shape} and {p.shape}")
+    if a.dtype.kind not in "biuf" or p.dtype.kind not in "biuf":
+        raise ValueError(f"anchors and positives must be real numbers, got dtypes {a.dtype} and {p.dtype}")
+    dtype = np.result_type(a.dtype, p.dtype, np.float32)  # float32 embeddings stay float32
+    a, p = a.astype(dtype, copy=False), p.astype(dtype, copy=False)
     labels = np.asarray(labels)
     if labels.shape != (len(a),):
         raise ValueError(f"labels must have one entry per row ({len(a)}), got shape {labels.shape}")
@@ -169,7 +171,7 @@ def semihard_negatives(
         same_i, same_j = same_class.pairs(start, stop)
         invalid[same_i, same_j] = True                                        # nor of the anchor's class
         hard = np.flatnonzero(invalid.all(axis=1))                            # rows without a semi-hard negative
-        if len(hard):  # the farthest one of another class (hard rows are few: a dense label test is cheap)
+        if len(hard):  # the farthest one of another class (hard rows are usually few: a dense label test)
             other = codes[start + hard, None] != codes[None, :]
             farthest = np.argmax(np.where(other, score[hard], -np.inf), axis=1)
         np.copyto(score, np.inf, where=invalid)
@@ -179,7 +181,6 @@ def semihard_negatives(
         negatives[start:stop] = chosen
     if not return_margins:
         return negatives
-    a64, p64 = a.astype(np.float64), p.astype(np.float64)
-    d_an = np.einsum("ij,ij->i", a64 - p64[negatives], a64 - p64[negatives])
-    margins = d_an - np.einsum("ij,ij->i", a64 - p64, a64 - p64)
+    diff = a - p[negatives]
+    margins = np.einsum("ij,ij->i", diff, diff).astype(np.float64) - d_ap
     return negatives, margins

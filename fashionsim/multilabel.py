@@ -1,7 +1,7 @@
 """Train the multilabel tag classifier on a catalog, predict tags, and find similar images.
 
-:func:`train_multilabel` is the whole recipe of notebook 01 (and of
-``fashionsim train multilabel``): tags from the training descriptions
+:func:`train_multilabel` is the whole recipe of notebook 01 (and what a
+command-line ``train`` calls): tags from the training descriptions
 (:class:`fashionsim.tags.TagExtractor`, fitted on the train split only), one
 label vector per product given to each of its images, a backbone + sigmoid
 classifier trained with binary cross-entropy on augmented, shuffled batches
@@ -63,7 +63,7 @@ def image_vector_model(classifier):
 # --------------------------------------------------------------------------- labels per image
 @dataclasses.dataclass(frozen=True)
 class LabelledImages:
-    """Images of a catalog with their product's tag vector: ``image_ids`` (n,), ``paths`` (n,), ``labels`` (n, n_tags)."""
+    """Images with their product's tag vector: ``image_ids`` (n,), ``paths`` (n,), ``labels`` (n, n_tags) float32."""
 
     image_ids: np.ndarray
     paths: list[str]
@@ -193,8 +193,9 @@ def train_multilabel(
     augment: the reference augmentations (:func:`fashionsim.images.augment_batch`).
     seed: seeds the weights (``keras.utils.set_random_seed``), the shuffling and the augmentation;
         epoch ``e`` uses ``seed + e``, so a resumed run sees the batches an uninterrupted one would.
-    resume: continue from ``out_dir/state.json`` (same configuration, same catalog vocabulary) up to
-        ``epochs`` in total.
+    resume: continue from ``out_dir/state.json`` when it exists (same configuration, same
+        vocabulary from the catalog's train split, else ``ValueError``) up to ``epochs`` in total;
+        without a state there, start from scratch.
     strategy: an optional ``tf.distribute.Strategy``; the model is built and compiled in its scope.
     progress: Keras' progress bar per epoch.
 
@@ -218,9 +219,9 @@ def train_multilabel(
                      n_nouns=int(n_nouns), n_adjectives=int(n_adjectives), tagger=tagger, sources=sources,
                      augment=bool(augment), validation=bool(validation), seed=int(seed))
 
-    train_cat = cat.split("train") if (cat.products["split"] == "train").any() else None
-    if train_cat is None:
+    if not (cat.products["split"] == "train").any():
         raise ValueError(f"{cat.source}: no product has split 'train': nothing to train on")
+    train_cat = cat.split("train")
     extractor = TagExtractor(top_k=top_k, n_nouns=n_nouns, n_adjectives=n_adjectives, tagger=tagger)
     extractor.fit(train_cat.products["description"])
     classes = [str(c) for c in extractor.classes_]
@@ -395,7 +396,7 @@ def cosine_top_k(queries: np.ndarray, vectors: np.ndarray, k: int, *, exclude: S
             s[rows, exclude[start:stop][rows]] = -np.inf
         part = np.argpartition(-s, k - 1, axis=1)[:, :k]
         part_s = np.take_along_axis(s, part, axis=1)
-        order = np.lexsort((part, -part_s), axis=1)  # best first, ties by row index
+        order = np.argsort(-part_s, axis=1, kind="stable")  # best first
         indices[start:stop] = np.take_along_axis(part, order, axis=1)
         sims[start:stop] = np.take_along_axis(part_s, order, axis=1)
     return indices, sims

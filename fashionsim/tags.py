@@ -27,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
+import warnings
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
@@ -38,6 +39,7 @@ from sklearn.utils.validation import check_is_fitted
 __all__ = [
     "STOPWORDS", "NOUN_TAGS", "ADJECTIVE_TAGS", "PosTagger", "get_tagger", "tokenize",
     "extract_nouns", "extract_adjectives", "nouns_and_adjectives", "TagExtractor", "decode_tags",
+    "plot_tag_frequencies",
 ]
 
 # A small English stopword list (NLTK's stopwords corpus needs a download).
@@ -379,14 +381,17 @@ class TagExtractor(TransformerMixin, BaseEstimator):
     def encode(self, tag_lists: Iterable[Iterable[str]]) -> np.ndarray:
         """Tag lists → label matrix (n, n_tags) uint8 with the fitted ``MultiLabelBinarizer``.
 
-        Tags outside the vocabulary raise ``ValueError`` (naming them), as they would be lost silently.
+        Like ``MultiLabelBinarizer``, tags outside the vocabulary are ignored
+        with one warning that names them.
         """
         check_is_fitted(self, "binarizer_")
-        tag_lists = [list(t) for t in tag_lists]
         known = set(self.classes_)
+        tag_lists = [list(t) for t in tag_lists]
         unknown = sorted({t for tags in tag_lists for t in tags} - known)
         if unknown:
-            raise ValueError(f"tags not in the vocabulary: {unknown[:10]}")
+            warnings.warn(f"{len(unknown)} tag(s) not in the vocabulary ignored: {unknown[:10]}", UserWarning,
+                          stacklevel=2)
+            tag_lists = [[t for t in tags if t in known] for tags in tag_lists]
         return self.binarizer_.transform(tag_lists).astype(np.uint8)
 
     def inverse_transform(self, Y: np.ndarray) -> list[tuple[str, ...]]:
@@ -444,3 +449,29 @@ def decode_tags(
     order = np.argsort(-p, axis=1, kind="stable")[:, : (top_k or p.shape[1])]
     keep = np.take_along_axis(p, order, axis=1) >= (threshold if threshold is not None else -np.inf)
     return [classes[o[k]].tolist() for o, k in zip(order, keep)]
+
+
+def plot_tag_frequencies(frequencies: pd.DataFrame, *, ax=None, title: str | None = None):
+    """Horizontal bars of ``TagExtractor.frequencies_`` (tag, pos, n_items): nouns and adjectives in two colours.
+
+    Returns the Axes; never calls ``plt.show()``.
+    """
+    import matplotlib.pyplot as plt
+
+    missing = {"tag", "pos", "n_items"} - set(frequencies.columns)
+    if missing:
+        raise ValueError(f"frequencies needs columns tag, pos, n_items; missing {sorted(missing)}")
+    table = frequencies.sort_values(["n_items", "tag"], ascending=[True, False])
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 0.16 * len(table) + 1))
+    colours = np.where(table["pos"].to_numpy() == "noun", "tab:blue", "tab:orange")
+    ax.barh(np.arange(len(table)), table["n_items"].to_numpy(), color=colours)
+    ax.set_yticks(np.arange(len(table)), table["tag"].tolist(), fontsize=7)
+    ax.set_xlabel("items with the tag among their top words")
+    from matplotlib.patches import Patch
+
+    ax.legend(handles=[Patch(color="tab:blue", label="noun"), Patch(color="tab:orange", label="adjective")],
+              fontsize=8, loc="lower right")
+    if title:
+        ax.set_title(title)
+    return ax

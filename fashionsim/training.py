@@ -47,12 +47,13 @@ from fashionsim._progress import progress as _progress
 __all__ = [
     "CollapseWarning", "MinedTriplets", "SiameseRun", "DEFAULT_KS", "mine_triplets", "triplet_dataset",
     "evaluate_retrieval", "embedding_spread", "train_siamese", "save_model", "load_checkpoint",
-    "CHECKPOINT_DIR", "STATE_FILE", "MODEL_FILE",
+    "CHECKPOINT_DIR", "STATE_FILE", "MODEL_FILE", "BEST_FILE",
 ]
 
 DEFAULT_KS = (1, 3, 5, 10, 25, 50, 100)
 CHECKPOINT_DIR = "checkpoint"
 MODEL_FILE = "model.keras"
+BEST_FILE = "best.weights.h5"
 STATE_FILE = "state.json"
 #: Settings a resumed run must share with the checkpoint it continues.
 _RESUME_KEYS = ("input_size", "margin", "batch_triplets", "triplets_per_epoch", "seed")
@@ -246,11 +247,31 @@ def load_checkpoint(out_dir: str | os.PathLike, *, compile: bool = True):
     return keras.models.load_model(model_path, compile=compile), state
 
 
-def _write_checkpoint(out_dir: Path, model, state: dict) -> Path:
+def _write_checkpoint(out_dir: Path, model, state: dict, best_weights: list | None) -> Path:
+    """Model (with optimizer), JSON state and the best weights so far, replaced together in one folder."""
     with atomic_dir(out_dir / CHECKPOINT_DIR) as tmp:
         model.save(tmp / MODEL_FILE)
+        if best_weights is not None:
+            _save_weights(model, best_weights, tmp / BEST_FILE)
         (tmp / STATE_FILE).write_text(json.dumps(state, indent=1, allow_nan=False))
     return out_dir / CHECKPOINT_DIR
+
+
+def _save_weights(model, weights: list, path: Path) -> None:
+    current = model.get_weights()
+    model.set_weights(weights)
+    try:
+        model.save_weights(path)
+    finally:
+        model.set_weights(current)
+
+
+def _load_weights(model, path: Path) -> list:
+    current = model.get_weights()
+    model.load_weights(path)
+    weights = model.get_weights()
+    model.set_weights(current)
+    return weights
 
 
 # ------------------------------------------------------------------------------------------ training
@@ -264,7 +285,8 @@ class SiameseRun:
     ``val_clean_recall@K`` with None on epochs without evaluation).
     ``margins``: the margins d(a, n) − d(a, p) of each mining round, the first
     one mined by the model before this run's first epoch. ``collapsed``: True
-    when any epoch collapsed.
+    when any epoch collapsed. ``best_epoch``: with ``select_by``, the
+    evaluated epoch whose weights ``model`` holds (else the last epoch).
     """
 
     model: Any
@@ -274,6 +296,7 @@ class SiameseRun:
     train_seconds: float
     checkpoint: Path | None
     config: dict[str, Any]
+    best_epoch: int | None = None
 
 
 def _epoch_seeds(seed: int, epoch: int) -> tuple[int, int]:
@@ -366,6 +389,7 @@ def train_siamese(
     resume: bool = False,
     strategy=None,
     seed: int = 0,
+    select_by: str | None = None,
     collapse_eps: float = 1e-3,
     stop_on_collapse: bool = False,
     embed_batch_size: int = 64,
@@ -388,12 +412,16 @@ def train_siamese(
     ``eval_every`` epochs and at the last one: recall@``ks`` on
     ``eval_split`` (exact search; full and clean street photos) and, with
     ``out_dir``, an atomic checkpoint in ``out_dir/checkpoint/``.
-    ``resume=True`` continues from that checkpoint (same ``input_size``,
+    ``resume=True`` continues from that checkpoint (model and optimizer state
+    loaded from it, so ``model`` must be None; same ``input_size``,
     ``margin``, ``batch_triplets``, ``triplets_per_epoch`` and ``seed``;
     ``epochs`` is the total to reach). A collapsed epoch (mean d(a,p) and
     d(a,n) both below ``collapse_eps``, or embedding spread below it) is
     flagged in the history and warned about (:class:`CollapseWarning`);
-    ``stop_on_collapse`` ends training there.
+    ``stop_on_collapse`` ends training there. ``select_by`` (a history key
+    such as ``"val_recall@10"``): return the weights of the evaluated epoch
+    that scored highest on it (model selection on ``eval_split``; kept in the
+    checkpoint as ``best.weights.h5``) instead of the last epoch's.
 
     ``verbose``: 0 silent, 1 one line per epoch, 2 also Keras' own epoch log.
     Returns a :class:`SiameseRun`.
@@ -414,8 +442,13 @@ def train_siamese(
         raise ValueError(f"triplets_per_epoch ({triplets_per_epoch}) must be >= batch_triplets ({batch_triplets})")
     if not float(learning_rate) > 0:
         raise ValueError(f"learning_rate must be positive, got {learning_rate}")
+    allowed = [f"{prefix}{k}" for prefix in ("val_recall@", "val_clean_recall@") for k in ks]
+    if select_by is not None and select_by not in allowed:
+        raise ValueError(f"select_by must be one of {allowed} or None, got {select_by!r}")
     if resume and out_dir is None:
         raise ValueError("resume=True needs out_dir (the folder holding the checkpoint)")
+    if resume and model is not None:
+        raise ValueError("resume=True loads the model from the checkpoint: do not pass model as well")
     strategy = strategy if strategy is not None else tf.distribute.get_strategy()
     replicas = strategy.num_replicas_in_sync
     if batch_triplets % replicas:
@@ -433,6 +466,7 @@ def train_siamese(
 
     history: dict[str, list] = {}
     start_epoch = 0
+    best_epoch, best_value, best_weights = None, None, None
     if resume:
         with strategy.scope():
             model, state = load_checkpoint(out_dir, compile=True)
@@ -444,6 +478,12 @@ def train_siamese(
                 )
         history = {k: list(v) for k, v in state["history"].items()}
         start_epoch = int(state["epoch"])
+        if select_by is not None and state.get("best_epoch") is not None:
+            if state.get("select_by") != select_by:
+                raise ValueError(f"cannot resume: the checkpoint selected by {state.get('select_by')!r}, "
+                                 f"this call by {select_by!r}")
+            best_epoch, best_value = int(state["best_epoch"]), float(state["best_value"])
+            best_weights = _load_weights(model, out_dir / CHECKPOINT_DIR / BEST_FILE)
         if float(model.optimizer.learning_rate.numpy()) != float(learning_rate):
             model.optimizer.learning_rate.assign(float(learning_rate))
     else:
@@ -491,6 +531,9 @@ def train_siamese(
                 entry[f"val_recall@{k}"] = result["full"]["recall"][k]
                 if result["clean"] is not None:
                     entry[f"val_clean_recall@{k}"] = result["clean"]["recall"][k]
+        if evaluate and select_by is not None and entry[select_by] is not None and (
+                best_value is None or entry[select_by] > best_value):
+            best_epoch, best_value, best_weights = epoch + 1, float(entry[select_by]), model.get_weights()
         entry["seconds"] = time.perf_counter() - tick
         for key, value in entry.items():
             history.setdefault(key, []).append(_json_value(value))
@@ -503,9 +546,16 @@ def train_siamese(
                 CollapseWarning, stacklevel=2,
             )
         if out_dir is not None and (evaluate or (stop_on_collapse and entry["collapsed"])):
-            state = {"epoch": epoch + 1, "config": config, "history": history, "format": "fashionsim.siamese/1"}
-            checkpoint = _write_checkpoint(out_dir, model, state)
+            state = {"epoch": epoch + 1, "config": config, "history": history, "format": "fashionsim.siamese/1",
+                     "select_by": select_by, "best_epoch": best_epoch, "best_value": best_value}
+            checkpoint = _write_checkpoint(out_dir, model, state, best_weights)
         if stop_on_collapse and entry["collapsed"]:
             break
+    last_epoch = int(history["epoch"][-1]) if history.get("epoch") else None
+    if best_weights is not None and best_epoch != last_epoch:
+        model.set_weights(best_weights)
+        if verbose >= 1:
+            print(f"kept the weights of epoch {best_epoch} ({select_by} {best_value:.3f})", flush=True)
     return SiameseRun(model=model, history=history, margins=margins, collapsed=collapsed_any,
-                      train_seconds=time.perf_counter() - started, checkpoint=checkpoint, config=config)
+                      train_seconds=time.perf_counter() - started, checkpoint=checkpoint, config=config,
+                      best_epoch=best_epoch if best_weights is not None else last_epoch)

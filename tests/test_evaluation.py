@@ -27,6 +27,7 @@ def test_perfect_representation_scores_perfectly(tiny_catalog):
     assert r["verification"]["val"] == 1.0 and r["verification"]["far"] == 0.0
     assert r["verification"]["pair_auc"] == 1.0
     assert r["matching"]["accuracy@1"] == 1.0
+    assert set(r["medoid_images"]) == set(tiny_catalog.products["product_id"])
 
 
 def test_noise_lowers_scores_and_table_has_one_row_per_representation(tiny_catalog):
@@ -48,8 +49,9 @@ def test_figures(tiny_catalog):
     assert len(ax.lines) == 2  # the representation and chance
     ax = evaluation.plot_val_far(report)
     assert len(ax.lines) == 4
-    ax = evaluation.plot_projection(vectors, tiny_catalog.image_table()["category"])
-    assert len(ax.collections) == 3
+    table = tiny_catalog.image_table()
+    ax = evaluation.plot_projection(vectors, table["category"], sources=table["source"])
+    assert len(ax.collections) == 6   # 3 categories × (shop dots, street crosses)
 
 
 def test_missing_vectors_are_named(tiny_catalog):

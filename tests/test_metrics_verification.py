@@ -72,6 +72,7 @@ def test_matching_test_by_hand():
     assert result.products[0, 0] == "p" and result.correct[0, 0]
     assert result.products[1, 0] == "q" and result.correct[1, 0]    # distance 1.0 to q's medoid
     assert result.products[2, 0] is None and not result.correct[2].any()
+    assert result.representatives == {"p": 0, "q": 2, "r": 4}
     s = result.summary()
     assert s["accuracy@1"] == pytest.approx(2 / 3) and s["no_match"] == pytest.approx(1 / 3)
 

@@ -132,3 +132,10 @@ def test_sample_pairs_refuses_impossible_catalogs(tmp_path):
         mining.sample_pairs(_catalog_with_street_counts(tmp_path, [0, 0]), 5, seed=0)
     with pytest.raises(ValueError, match="positive number"):
         mining.sample_pairs(_catalog_with_street_counts(tmp_path, [1, 1]), 0, seed=0)
+
+
+def test_benchmark_quick_run_agrees_with_the_reference():
+    from fashionsim.bench import mining as bench
+
+    (row,) = bench.run(quick=True)
+    assert row.extra["differing_negatives"] == 0 and row.reference_s > 0 and row.ours_s > 0

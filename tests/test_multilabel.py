@@ -87,3 +87,25 @@ def test_train_checkpoint_resume_and_vectors(tiny_catalog, tmp_path):
     assert vectors.shape == (len(tiny_catalog.images), 1280) and vectors.dtype == np.float32
     some = multilabel.image_vectors(model, tiny_catalog, 32, image_ids=["p1_0", "p0_3"], progress=False)
     np.testing.assert_allclose(some, vectors[[4, 3]], atol=1e-5)
+
+
+def test_cosine_top_k_matches_brute_force():
+    from sklearn.metrics.pairwise import cosine_similarity
+
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(50, 8)).astype(np.float32)
+    vectors[20] = 0.0  # a zero vector in the gallery must not produce NaN
+    queries = vectors[:12]
+    idx, sim = multilabel.cosine_top_k(queries, vectors, 4, exclude=np.arange(12), chunk_size=5)
+    full = cosine_similarity(queries, vectors)
+    full[np.arange(12), np.arange(12)] = -np.inf
+    expected = np.argsort(-full, axis=1, kind="stable")[:, :4]
+    np.testing.assert_array_equal(idx, expected)
+    np.testing.assert_allclose(sim, np.take_along_axis(full, expected, axis=1), atol=1e-5)
+    assert (idx != np.arange(12)[:, None]).all() and np.isfinite(sim).all()  # never the query itself
+    same, _ = multilabel.cosine_top_k(vectors[:3], vectors, 1)
+    np.testing.assert_array_equal(same[:, 0], [0, 1, 2])  # without exclude, a vector's best match is itself
+    with pytest.raises(ValueError, match="k must be"):
+        multilabel.cosine_top_k(queries, vectors, 50, exclude=np.arange(12))
+    with pytest.raises(ValueError, match="share d"):
+        multilabel.cosine_top_k(queries[:, :3], vectors, 2)

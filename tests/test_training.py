@@ -83,19 +83,38 @@ def test_training_logs_and_evaluates(tiny_catalog, tmp_path):
 
 
 def test_resume_continues_where_the_checkpoint_stopped(tiny_catalog, tmp_path):
-    full = run(tiny_catalog, epochs=2, out_dir=tmp_path / "full")
-    run(tiny_catalog, epochs=1, out_dir=tmp_path / "parts")
-    resumed = run(tiny_catalog, epochs=2, out_dir=tmp_path / "parts", resume=True)
-    assert resumed.history["epoch"] == [1, 2]
+    options = dict(eval_split="test", select_by="val_recall@1")
+    full = run(tiny_catalog, epochs=2, out_dir=tmp_path / "full", **options)
+    run(tiny_catalog, epochs=1, out_dir=tmp_path / "parts", **options)
+    resumed = run(tiny_catalog, epochs=2, out_dir=tmp_path / "parts", resume=True, **options)
+    assert resumed.history["epoch"] == [1, 2] and resumed.best_epoch == full.best_epoch
     np.testing.assert_allclose(resumed.history["loss"], full.history["loss"], rtol=1e-4, atol=1e-6)
     for a, b in zip(resumed.model.get_weights(), full.model.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+    with pytest.raises(ValueError, match="do not pass model"):
+        run(tiny_catalog, model=tiny_model(), out_dir=tmp_path / "parts", resume=True)
     with pytest.raises(ValueError, match="margin"):
         run(tiny_catalog, epochs=3, out_dir=tmp_path / "parts", resume=True, margin=0.5)
     with pytest.raises(FileNotFoundError, match="no checkpoint"):
         run(tiny_catalog, out_dir=tmp_path / "empty", resume=True)
     with pytest.raises(ValueError, match="needs out_dir"):
         run(tiny_catalog, resume=True)
+
+
+def test_select_by_keeps_the_best_validation_epoch(tiny_catalog, tmp_path):
+    result = run(tiny_catalog, epochs=3, eval_every=1, eval_split="test", select_by="val_recall@1",
+                 out_dir=tmp_path, learning_rate=0.01)
+    scores = result.history["val_recall@1"]
+    best = int(np.argmax(scores)) + 1                     # first epoch reaching the maximum
+    assert result.best_epoch == best
+    state = json.loads((tmp_path / "checkpoint" / "state.json").read_text())
+    assert state["best_epoch"] == best and state["best_value"] == max(scores)
+    check = tiny_model()
+    check.load_weights(tmp_path / "checkpoint" / "best.weights.h5")
+    for a, b in zip(check.get_weights(), result.model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="select_by must be one of"):
+        run(tiny_catalog, select_by="loss")
 
 
 def constant_model() -> keras.Model:

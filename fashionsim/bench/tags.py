@@ -41,11 +41,12 @@ def make_descriptions(n: int, seed: int = 0) -> list[str]:
     rng = np.random.default_rng(seed)
     pick = [rng.integers(0, len(words), n) for words in
             (_ADJECTIVES, _COLOURS, _MATERIALS, _ITEMS, _DETAILS, _DETAILS, _FILLERS, _COLOURS)]
-    return [
-        f"{'An' if _ADJECTIVES[a][0] in 'aeiou' else 'A'} {_ADJECTIVES[a]} {_COLOURS[c]} {_MATERIALS[m]} {_ITEMS[i]} with {_DETAILS[d1]} and {_DETAILS[d2]}. "
-        f"The {_COLOURS[c2]} lining is soft. {_FILLERS[f]}".strip()
-        for a, c, m, i, d1, d2, f, c2 in zip(*pick)
-    ]
+    out = []
+    for a, c, m, i, d1, d2, f, c2 in zip(*pick):
+        article = "An" if _ADJECTIVES[a][0] in "aeiou" else "A"
+        out.append(f"{article} {_ADJECTIVES[a]} {_COLOURS[c]} {_MATERIALS[m]} {_ITEMS[i]} with {_DETAILS[d1]} "
+                   f"and {_DETAILS[d2]}. The {_COLOURS[c2]} lining is soft. {_FILLERS[f]}".strip())
+    return out
 
 
 # ----------------------------------------------------------------- the reference, re-implemented faithfully
@@ -122,7 +123,7 @@ def run(quick: bool = False) -> list[BenchRow]:
         return ex._fit_words(words)
 
     ours_s = median_time(ours_tfidf, repeat=repeat)
-    ref_s = median_time(lambda: _reference_top_and_vocab(nouns, adjectives), repeat=1)
+    ref_s = median_time(lambda: _reference_top_and_vocab(nouns, adjectives), repeat=repeat)
     rows = [BenchRow(
         name="tags: top-10 by TF-IDF", size=f"{n} descriptions", ours_s=ours_s, reference_s=ref_s,
         peak_mib=peak_memory_mib(ours_tfidf),
@@ -134,7 +135,7 @@ def run(quick: bool = False) -> list[BenchRow]:
         return TagExtractor(tagger=tagger.name).fit_transform(texts)
 
     ours_s = median_time(ours_all, repeat=repeat)
-    ref_s = median_time(lambda: _reference_pipeline(texts, tagger), repeat=1)
+    ref_s = median_time(lambda: _reference_pipeline(texts, tagger), repeat=repeat)
     rows.append(BenchRow(
         name="tags: descriptions -> label matrix", size=f"{n} descriptions", ours_s=ours_s, reference_s=ref_s,
         peak_mib=peak_memory_mib(ours_all),

@@ -229,10 +229,11 @@ def rank_counts(
             for s in range(int(slot.max()) + 1 if len(slot) else 0):
                 sel = np.flatnonzero(slot == s)
                 r, ref = rows[sel], pos_scores[sel, None]
-                valid = negative[r]
-                greater[lo + sel] = ((block[r] > ref) & valid).sum(axis=1)
-                ties[lo + sel] = ((block[r] == ref) & valid).sum(axis=1)
-                n_neg[lo + sel] = valid.sum(axis=1)
+                whole = len(r) == len(chunk)  # every user of the chunk, in order: no row copies needed
+                valid, rows_block = (negative, block) if whole else (negative[r], block[r])
+                greater[lo + sel] = np.count_nonzero((rows_block > ref) & valid, axis=1)
+                ties[lo + sel] = np.count_nonzero((rows_block == ref) & valid, axis=1)
+                n_neg[lo + sel] = np.count_nonzero(valid, axis=1)
         else:
             k = int(n_negatives)
             available = negative.sum(axis=1)

@@ -179,6 +179,7 @@ class MatchingResult:
     distances: np.ndarray     # (n_queries, k) float, inf where no match
     correct: np.ndarray       # (n_queries, k) bool: the product is the query's own
     threshold: float
+    representatives: dict = dataclasses.field(default_factory=dict)  # product -> row of its medoid in the gallery
 
     def summary(self) -> dict[str, float]:
         """Accuracy@1, accuracy@k (own product among the matches) and the fraction of queries with no match."""
@@ -220,4 +221,4 @@ def matching_test(
     names = np.where(under, products[top].astype(object), None)
     correct = under & (products[top] == q_labels[:, None])
     return MatchingResult(products=names, distances=np.where(under, top_d, np.inf), correct=correct,
-                          threshold=float(threshold))
+                          threshold=float(threshold), representatives=dict(zip(products.tolist(), rows.tolist())))

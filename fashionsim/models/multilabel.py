@@ -72,6 +72,8 @@ def build_multilabel_classifier(
             loss=keras.losses.BinaryCrossentropy(),
             metrics=[keras.metrics.F1Score(average="micro", threshold=0.5, name="f1_micro")],
         )
+        # Create Adam's slots now, eagerly: created inside the first traced train step they cost seconds.
+        model.optimizer.build(model.trainable_variables)
     return model
 
 

@@ -160,11 +160,17 @@ def popularity(train: sp.spmatrix) -> np.ndarray:
 class BPRSampler:
     """Exact, vectorised sampler of BPR triples (u, i, j) from a binary user × item CSR matrix.
 
-    ``i`` is one of u's training items; ``j`` is drawn uniformly from the items u
-    has *not* interacted with, exactly and without any rejection: with u's items
-    sorted as p_0 < p_1 < …, the r-th non-interacted item is r + #{m : p_m − m ≤ r},
-    one ``np.searchsorted`` over all users' keys at once. (The reference draws j
-    and scans u's item list again until it misses — a Python loop per draw.)
+    ``i`` is one of u's training items; ``j`` is uniform over the items u has
+    *not* interacted with — exactly. All draws are whole arrays: j is drawn
+    uniformly among all items, the pairs (u, j) that hit a training interaction
+    are found at once by looking up the keys u·n_items + j (in a flat boolean
+    matrix when it is small, else a vectorised hash set,
+    :class:`~fashionsim.recommend._keyset.KeySet`), and only those are drawn
+    again (a collision is rare: u's degree / n_items). After a few rounds any
+    left (users with almost every item) are drawn without rejection: with u's
+    items sorted as p_0 < p_1 < …, the r-th non-interacted item is
+    r + #{m : p_m − m ≤ r}. (The reference loops in Python per triple and
+    rebuilds u's item list on every draw of j.)
 
     ``users="uniform"`` draws users uniformly (as DVBPR), then i uniformly among
     theirs; ``users="interaction"`` draws (u, i) uniformly among the training
@@ -174,7 +180,14 @@ class BPRSampler:
     >>> u, i, j = sampler.sample(100_000, seed=0)             # three int64 arrays  # doctest: +SKIP
     """
 
+    #: Rounds of redrawing colliding j before the remaining ones are drawn by rank.
+    REDRAW_ROUNDS = 8
+    #: Up to this many user × item cells, membership is a dense boolean matrix instead of a hash set.
+    DENSE_MAX_CELLS = 1 << 24
+
     def __init__(self, train: sp.spmatrix, *, users: str = "uniform") -> None:
+        from fashionsim.recommend._keyset import KeySet
+
         if users not in ("uniform", "interaction"):
             raise ValueError(f"users must be 'uniform' or 'interaction', got {users!r}")
         train = sp.csr_matrix(train)
@@ -193,18 +206,43 @@ class BPRSampler:
         self.indices = train.indices.astype(np.int64)
         self.degree = degree.astype(np.int64)
         self.active_users = np.flatnonzero(degree > 0)
+        self._all_active = len(self.active_users) == n_users
         row = np.repeat(np.arange(n_users, dtype=np.int64), degree)
         self._row = row
+        keys = row * self.n_items + self.indices
+        # Membership of (u, j): a flat boolean matrix when it is small (one gather), else a hash set.
+        if self.n_users * self.n_items <= self.DENSE_MAX_CELLS:
+            self._dense = np.zeros(self.n_users * self.n_items, dtype=bool)
+            self._dense[keys] = True
+            self._keys = None
+        else:
+            self._dense = None
+            self._keys = KeySet(keys)
         # p_m - m within each row: non-decreasing per row, in [0, n_items - degree).
         shifted = self.indices - (np.arange(train.nnz, dtype=np.int64) - self.indptr[row])
         self._shifted_keys = row * self.n_items + shifted
 
+    def negatives_by_rank(self, u: np.ndarray, uniforms: np.ndarray) -> np.ndarray:
+        """The non-interacted item of rank floor(uniform · (n_items − degree)) of each user, no rejection."""
+        u = np.asarray(u, dtype=np.int64)
+        r = (np.asarray(uniforms) * (self.n_items - self.degree[u])).astype(np.int64)
+        below = np.searchsorted(self._shifted_keys, u * self.n_items + r, side="right") - self.indptr[u]
+        return r + below
+
     def negatives(self, u: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """One uniformly drawn non-interacted item for each user code in ``u``."""
         u = np.asarray(u, dtype=np.int64)
-        r = (rng.random(len(u)) * (self.n_items - self.degree[u])).astype(np.int64)
-        below = np.searchsorted(self._shifted_keys, u * self.n_items + r, side="right") - self.indptr[u]
-        return r + below
+        base = u * self.n_items
+        j = rng.integers(0, self.n_items, size=len(u))
+        redo = np.flatnonzero(self._member(base + j))
+        for _ in range(self.REDRAW_ROUNDS):
+            if not len(redo):
+                return j
+            j[redo] = rng.integers(0, self.n_items, size=len(redo))
+            redo = redo[self._member(base[redo] + j[redo])]
+        if len(redo):
+            j[redo] = self.negatives_by_rank(u[redo], rng.random(len(redo)))
+        return j
 
     def sample(self, n: int, seed: RandomState = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Draw ``n`` triples; returns int64 arrays (u, i, j), each of shape (n,)."""
@@ -212,7 +250,9 @@ class BPRSampler:
             raise ValueError(f"n must be >= 0, got {n}")
         rng = as_generator(seed, name="seed")
         if self.users == "uniform":
-            u = self.active_users[rng.integers(0, len(self.active_users), size=n)]
+            u = rng.integers(0, len(self.active_users), size=n)
+            if not self._all_active:
+                u = self.active_users[u]
             offset = (rng.random(n) * self.degree[u]).astype(np.int64)
             i = self.indices[self.indptr[u] + offset]
         else:
@@ -220,9 +260,9 @@ class BPRSampler:
             u, i = self._row[pos], self.indices[pos]
         return u, i, self.negatives(u, rng)
 
+    def _member(self, keys: np.ndarray) -> np.ndarray:
+        return self._dense[keys] if self._dense is not None else self._keys.contains(keys)
+
     def is_positive(self, u: np.ndarray, items: np.ndarray) -> np.ndarray:
-        """Boolean array: is ``items[k]`` a training item of ``u[k]``? (sorted-key lookup)."""
-        keys = self._row * self.n_items + self.indices  # sorted: rows ascending, indices sorted per row
-        query = np.asarray(u, dtype=np.int64) * self.n_items + np.asarray(items, dtype=np.int64)
-        pos = np.minimum(np.searchsorted(keys, query), len(keys) - 1)
-        return keys[pos] == query
+        """Boolean array: is ``items[k]`` a training item of ``u[k]``?"""
+        return self._member(np.asarray(u, dtype=np.int64) * self.n_items + np.asarray(items, dtype=np.int64))

@@ -152,10 +152,12 @@ def build_cnn_encoder(
         x = layers.Activation("relu", name=f"relu{k + 1}")(x)
         x = layers.MaxPooling2D(2, name=f"pool{k + 1}")(x)
     x = layers.GlobalAveragePooling2D(name="gap")(x)
+    if dropout:
+        x = layers.Dropout(dropout, name="dropout")(x)
     if dense_units:
         x = layers.Dense(dense_units, activation="relu", kernel_regularizer=_l2(lambda_fc), name="fc1")(x)
         if dropout:
-            x = layers.Dropout(dropout, name="dropout")(x)
+            x = layers.Dropout(dropout, name="fc_dropout")(x)
     outputs = layers.Dense(latent_dim, kernel_regularizer=_l2(lambda_fc), name="item_vector")(x)
     return keras.Model(inputs, outputs, name=name)
 

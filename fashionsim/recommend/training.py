@@ -170,7 +170,7 @@ def _fit_epochs(
             logs = _run_catalog_epoch(catalog_step, u, i, j, batch_size)
         else:
             logs = train_model.fit(_triples(u, i, j, table_t, batch_size), epochs=epoch + 1, initial_epoch=epoch,
-                                   verbose=verbose).history
+                                   shuffle=False, verbose=verbose).history  # triples are drawn in random order
         vectors, bias = item_vectors()
         val_auc = auc(FactorScores(user_vectors(), vectors, bias), val_positives, exclude)
         state.history["loss"].append(float(logs["loss"][-1]))
@@ -204,9 +204,9 @@ def train_bpr_mf(
     inter: Interactions,
     *,
     latent_dim: int = 50,
-    epochs: int = 20,
-    batch_size: int = 256,
-    learning_rate: float = 5e-3,
+    epochs: int = 30,
+    batch_size: int = 2048,
+    learning_rate: float = 3e-2,
     lambda_u: float = 1e-3,
     lambda_i: float = 1e-3,
     item_bias: bool = True,
@@ -217,8 +217,9 @@ def train_bpr_mf(
 ) -> BPRResult:
     """Plain BPR matrix factorisation trained with the same sampler and loop as DVBPR (no images).
 
-    Returns the model of the best validation-AUC epoch. ``triples_per_epoch``
-    defaults to the number of training interactions.
+    Returns the model of the best validation-AUC epoch. An epoch is
+    ``triples_per_epoch`` fresh triples (default: as many as training
+    interactions, at least 8 batches). Defaults tuned on the demo catalog.
     """
     import keras
 
@@ -239,7 +240,8 @@ def train_bpr_mf(
         train_model=model, image_model=model, sampler=BPRSampler(inter.train), table=None,
         val_positives=_val_positives(inter), exclude=inter.train, item_vectors=vectors,
         user_vectors=lambda: user_vectors(model), state=_LoopState(_empty_history()), start_epoch=0,
-        epochs=epochs, batch_size=batch_size, triples_per_epoch=triples_per_epoch or inter.train.nnz,
+        epochs=epochs, batch_size=batch_size,
+        triples_per_epoch=_epoch_size(triples_per_epoch, inter.train.nnz, batch_size),
         seed=seed, progress=progress, verbose=verbose)
     model.set_weights(state.best_weights)
     vecs, bias = vectors()
@@ -252,28 +254,42 @@ def _config(**kwargs) -> dict:
     return {k: (list(v) if isinstance(v, tuple) else v) for k, v in kwargs.items()}
 
 
+CATALOG_PASS_MAX_ITEMS = 2048
+
+
+def _epoch_size(triples_per_epoch: int | None, n_train: int, batch_size: int) -> int:
+    """Default epoch: the number of training interactions, and at least 8 batches."""
+    if triples_per_epoch is not None:
+        if triples_per_epoch < 1:
+            raise ValueError(f"triples_per_epoch must be >= 1, got {triples_per_epoch}")
+        return int(triples_per_epoch)
+    return max(int(n_train), 8 * int(batch_size))
+
+
 def train_dvbpr(
     cat,
     *,
     variant: str = "cnn",
-    image_size: int = 64,
-    epochs: int = 10,
-    batch_size: int = 128,
+    image_size: int = 48,
+    epochs: int = 30,
+    batch_size: int | None = None,
     out_dir: str | os.PathLike | None = None,
     resume: bool = False,
     seed: int = 0,
     progress: bool = True,
     latent_dim: int = 50,
-    learning_rate: float = 1e-3,
+    learning_rate: float = 1e-2,
     lambda_u: float = 1e-3,
     lambda_cnn: float = 1e-5,
     lambda_fc: float = 1e-5,
-    widths: Sequence[int] = (16, 32, 64),
+    widths: Sequence[int] = (8, 16, 32),
     first_stride: int = 2,
     batch_norm: bool = True,
-    dense_units: int = 128,
+    dense_units: int = 0,
+    dropout: float = 0.0,
     user_init: float = 0.1,
     item_pass: str = "auto",
+    ae_widths: Sequence[int] = (16, 32, 64),
     ae_epochs: int = 20,
     ae_learning_rate: float = 1e-3,
     code_dim: int = 128,
@@ -286,52 +302,65 @@ def train_dvbpr(
 ) -> BPRResult:
     """Train DVBPR on a catalog's interactions and item pictures; return the best-validation model.
 
-    variant: ``"cnn"`` — a small CNN (``widths``, ``dense_units``) trained end to
-        end; ``"autoencoder"`` — a convolutional autoencoder (``ae_epochs``,
-        ``code_dim``) is first trained on the item pictures, then its frozen encoder
-        plus a trainable dense layer is f; ``"pretrained"`` — a frozen
-        ``build_backbone(backbone, weights=weights)`` (``weights=None``: random
-        features, offline) plus a trainable dense layer. With a frozen encoder the
-        features of every item are computed once and the dense layer trains on them.
-    image_size: side of the item pictures (≥ 75 for InceptionV3).
-    epochs: BPR epochs of ``triples_per_epoch`` triples (default: the number of
-        training interactions), batches of ``batch_size``.
-    out_dir: checkpoint every epoch into ``out_dir/checkpoint/`` (atomically) and
-        write ``model.keras``, ``item_embeddings.npy`` (+ ``.json``) and ``meta.json``
-        at the end; ``resume=True`` continues from the checkpoint there (same
-        settings required) and starts afresh when there is none.
+    variant: ``"cnn"`` — a small CNN (``widths``, ``first_stride``, ``batch_norm``,
+        ``dense_units``, ``dropout``) trained end to end; ``"autoencoder"`` — a
+        convolutional autoencoder (``ae_widths``, ``code_dim``, ``ae_epochs``,
+        ``ae_learning_rate``) is first trained on the item pictures (MSE), then its
+        frozen encoder plus a trainable dense layer is f; ``"pretrained"`` — a frozen
+        ``build_backbone(backbone, weights=weights)`` plus a trainable dense layer
+        (``weights=None``: *random* convolution features — all one can have offline;
+        ``"imagenet"`` with a network; or a weights file). With a frozen encoder the
+        features of every item are computed once and only the dense layer and θ train.
+    image_size: side of the item pictures (≥ 75 for InceptionV3; a multiple of
+        2**len(ae_widths) for the autoencoder).
+    epochs, triples_per_epoch: each epoch draws fresh triples (default: as many as
+        training interactions, at least 8 batches); the model of the epoch with the
+        best validation AUC (all items) is returned.
+    batch_size: triples per step (default 2048 with ``item_pass="catalog"``, else
+        128 as the reference).
     item_pass: how a batch of triples meets the item encoder. ``"pairs"``: the
         siamese model, f applied to the pictures of i and of j of every triple
         (any catalog size); ``"catalog"``: f applied once to every item per step,
-        then gathered (same x_uij and loss, cheaper when the catalog is smaller than
-        two batches of triples); ``"auto"``: catalog when n_items ≤ 2·batch_size.
+        then gathered — the same x_uij and loss, far cheaper when the catalog is
+        small; ``"auto"``: catalog up to 2,048 items.
+    out_dir: checkpoint every epoch into ``out_dir/checkpoint/`` (atomically) and
+        write ``model.keras``, ``item_embeddings.npy`` (+ ``.json``) and ``meta.json``
+        at the end; ``resume=True`` continues from the checkpoint there (same
+        settings required; Adam's state included) and starts afresh when there is none.
     interactions / item_images: pass them to skip re-deriving them from ``cat``
         (``item_images``: (n_items, image_size, image_size, 3) in [0, 1], in
-        ``interactions.item_ids`` order).
+        ``interactions.item_ids`` order: each product's first shop picture).
 
     λ: ``lambda_u`` on θ_u of the batch's users (per triple), ``lambda_cnn`` /
     ``lambda_fc`` on convolution / dense kernels (once per batch). The loss is the
-    batch mean, so λ does not depend on the batch size.
+    batch mean, so λ does not depend on the batch size. The defaults are tuned for
+    the demo catalog (a few hundred items, CPU minutes).
     """
     import keras
 
     from fashionsim.recommend import models as M
-    from fashionsim.recommend.items import item_image_paths, load_item_images
+    from fashionsim.recommend.items import load_item_images
     from fashionsim.recommend.scoring import user_vectors
 
     if variant not in VARIANTS:
         raise ValueError(f"variant must be one of {list(VARIANTS)}, got {variant!r}")
     if item_pass not in ("auto", "catalog", "pairs"):
         raise ValueError(f"item_pass must be 'auto', 'catalog' or 'pairs', got {item_pass!r}")
-    if epochs < 1 or batch_size < 1:
-        raise ValueError(f"epochs and batch_size must be >= 1, got {epochs} and {batch_size}")
     if resume and out_dir is None:
         raise ValueError("resume=True needs out_dir (where the checkpoint is)")
     inter = interactions if interactions is not None else interactions_from_catalog(cat)
+    if item_pass == "auto":
+        item_pass = "catalog" if inter.n_items <= CATALOG_PASS_MAX_ITEMS else "pairs"
+    if batch_size is None:
+        batch_size = 2048 if item_pass == "catalog" else 128
+    if epochs < 1 or batch_size < 1:
+        raise ValueError(f"epochs and batch_size must be >= 1, got {epochs} and {batch_size}")
+    triples_per_epoch = _epoch_size(triples_per_epoch, inter.train.nnz, batch_size)
     config = _config(variant=variant, image_size=int(image_size), latent_dim=latent_dim, learning_rate=learning_rate,
                      lambda_u=lambda_u, lambda_cnn=lambda_cnn, lambda_fc=lambda_fc, widths=tuple(widths),
-                     first_stride=first_stride, batch_norm=batch_norm, dense_units=dense_units,
-                     user_init=user_init, ae_epochs=ae_epochs, ae_learning_rate=ae_learning_rate, code_dim=code_dim, backbone=backbone,
+                     first_stride=first_stride, batch_norm=batch_norm, dense_units=dense_units, dropout=dropout,
+                     user_init=user_init, item_pass=item_pass, ae_widths=tuple(ae_widths), ae_epochs=ae_epochs,
+                     ae_learning_rate=ae_learning_rate, code_dim=code_dim, backbone=backbone,
                      weights=None if weights is None else str(weights), batch_size=batch_size, seed=seed,
                      triples_per_epoch=triples_per_epoch, n_users=inter.n_users, n_items=inter.n_items)
     out = Path(out_dir) if out_dir is not None else None
@@ -355,7 +384,7 @@ def train_dvbpr(
     if variant == "cnn":
         if saved is None:
             tower = M.build_cnn_encoder(image_size, latent_dim, widths=widths, first_stride=first_stride,
-                                        batch_norm=batch_norm, dense_units=dense_units, lambda_cnn=lambda_cnn, lambda_fc=lambda_fc)
+                                        batch_norm=batch_norm, dense_units=dense_units, dropout=dropout, lambda_cnn=lambda_cnn, lambda_fc=lambda_fc)
             train_model = M.compile_bpr(M.build_dvbpr(tower, inter.n_users, lambda_u=lambda_u, user_init=user_init),
                                         learning_rate)
         image_model, table = train_model, item_images
@@ -368,7 +397,7 @@ def train_dvbpr(
         if saved is not None:
             encoder = keras.saving.load_model(ckpt / "encoder.keras")
         elif variant == "autoencoder":
-            autoencoder, encoder = M.build_conv_autoencoder(image_size, widths=widths, code_dim=code_dim)
+            autoencoder, encoder = M.build_conv_autoencoder(image_size, widths=ae_widths, code_dim=code_dim)
             autoencoder.compile(optimizer=keras.optimizers.Adam(ae_learning_rate), loss="mse")
             ae_logs = autoencoder.fit(item_images, item_images, batch_size=32, epochs=ae_epochs, shuffle=True,
                                       verbose=verbose).history
@@ -418,15 +447,13 @@ def train_dvbpr(
                 "config": config, "history": state.history, "best_epoch": state.best_epoch,
                 "best_val_auc": state.best_auc, "extra": extra}, indent=1))
 
-    if item_pass == "auto":
-        item_pass = "catalog" if inter.n_items <= 2 * batch_size else "pairs"
     step = _catalog_step(train_model, train_tower, table) if item_pass == "catalog" else None
     sampler = BPRSampler(inter.train)
     _fit_epochs(
         train_model=train_model, image_model=image_model, sampler=sampler, table=table,
         val_positives=_val_positives(inter), exclude=inter.train, item_vectors=vectors,
         user_vectors=lambda: user_vectors(train_model), state=state, start_epoch=start_epoch, epochs=epochs,
-        batch_size=batch_size, triples_per_epoch=triples_per_epoch or inter.train.nnz, seed=seed,
+        batch_size=batch_size, triples_per_epoch=triples_per_epoch, seed=seed,
         progress=progress, verbose=verbose, on_epoch_end=checkpoint, catalog_step=step)
     image_model.set_weights(state.best_weights)
     item_vecs = embed_array(image_model.get_layer(M.ITEM_TOWER), item_images)
