@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from fashionsim import __version__
 
 # Subcommand modules, in the order --help lists them.
-_COMMAND_MODULES = ("demo", "search", "bench")
+_COMMAND_MODULES = ("demo", "train", "search", "recommend", "evaluate", "bench")
 
 
 def _input_errors() -> tuple[type[BaseException], ...]:

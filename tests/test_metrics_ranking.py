@@ -29,7 +29,8 @@ def sklearn_auc(scores: np.ndarray, positives: list, exclude: list) -> float:
 
 def random_case(seed: int, n_users: int = 9, n_items: int = 15, n_exclude: int = 4, levels: int | None = None):
     rng = np.random.default_rng(seed)
-    scores = rng.integers(0, levels, (n_users, n_items)).astype(float) if levels else rng.normal(size=(n_users, n_items))
+    shape = (n_users, n_items)
+    scores = rng.integers(0, levels, shape).astype(float) if levels else rng.normal(size=shape)
     positives = rng.integers(0, n_items, n_users)
     exclude = []
     for u in range(n_users):

@@ -44,8 +44,23 @@ def test_build_classifier_shapes_and_errors():
         build_multilabel_classifier(3, backbone="mobilenet_v2", input_size=32, weights="missing.weights.h5")
 
 
+@pytest.fixture
+def eager():
+    """Run Keras steps eagerly: tracing MobileNetV2's train step costs ~15 s of CPU per model, twice here.
+
+    The code under test is the same; the notebook runs it in graph mode under nbval.
+    """
+    import tensorflow as tf
+
+    before = tf.config.functions_run_eagerly()
+    tf.config.run_functions_eagerly(True)
+    yield
+    tf.config.run_functions_eagerly(before)
+
+
 @pytest.mark.slow
-def test_train_checkpoint_resume_and_vectors(tiny_catalog, tmp_path):
+@pytest.mark.filterwarnings("ignore:Even though the `tf.config.experimental_run_functions_eagerly`:UserWarning")
+def test_train_checkpoint_resume_and_vectors(tiny_catalog, tmp_path, eager):
     out = tmp_path / "run"
     first = multilabel.train_multilabel(tiny_catalog, out, epochs=1, **TINY)
     assert first.epoch == 1 and first.epochs_run == 1 and len(first.history["loss"]) == 1
@@ -77,9 +92,9 @@ def test_train_checkpoint_resume_and_vectors(tiny_catalog, tmp_path):
 
     model, classes, state = multilabel.load_multilabel(out)
     assert classes == first.classes and state["epoch"] == 2
+    for saved, trained in zip(model.weights, second.model.weights, strict=True):  # model.keras = the trained model
+        np.testing.assert_array_equal(saved.numpy(), trained.numpy())
     paths = tiny_catalog.image_paths()
-    np.testing.assert_allclose(multilabel.predict_proba(model, paths[:4], 32, progress=False),
-                               multilabel.predict_proba(second.model, paths[:4], 32, progress=False), atol=1e-5)
     tags3 = multilabel.predict_tags(model, paths[:2], 32, classes, top_k=3, progress=False)
     assert all(len(t) == 3 and set(t) <= set(classes) for t in tags3)
 

@@ -178,6 +178,13 @@ def test_pairs_item_pass_trains_the_siamese_model(tiny_catalog, tmp_path):
                          **SMALL)
     assert len(result.history["loss"]) == 2 and np.isfinite(result.history["loss"]).all()
     assert load_dvbpr(tmp_path / "pairs").meta["config"]["item_pass"] == "pairs"
+    # pictures streamed from the files: the item vectors equal those of the decoded-once pictures
+    pictures = load_item_images(tiny_catalog, result.interactions.item_ids, 16)
+    np.testing.assert_allclose(result.item_vectors, embed_array(item_tower(result.model), pictures),
+                               rtol=1e-4, atol=1e-5)
+    ae = train_dvbpr(tiny_catalog, variant="autoencoder", epochs=1, ae_epochs=1, code_dim=8, item_pass="pairs",
+                     **SMALL)
+    assert len(ae.history["autoencoder_loss"]) == 1 and np.isfinite(ae.history["loss"]).all()
 
 
 def test_train_bpr_mf_and_bad_arguments(tiny_catalog):
@@ -194,3 +201,18 @@ def test_train_bpr_mf_and_bad_arguments(tiny_catalog):
     empty = Catalog(tiny_catalog.products, tiny_catalog.images, frame.iloc[:0], root=tiny_catalog.root)
     with pytest.raises(ValueError, match="no interactions"):
         train_dvbpr(empty, **SMALL)
+
+
+def test_evaluate_split_and_id_check(tiny_catalog, tmp_path):
+    from fashionsim.recommend import evaluate_split
+
+    result = train_dvbpr(tiny_catalog, variant="cnn", epochs=1, out_dir=tmp_path / "e", **SMALL)
+    report = evaluate_split(result.scores(), result.interactions, "test", ks=(1, 3), n_candidates=2)
+    assert report["users"] == 4 and 0 <= report["auc"] <= 1
+    assert set(report) >= {"recall@1", "ndcg@3", "sampled_1/auc", "sampled_2/auc", "sampled_2/recall@3"}
+    with pytest.raises(ValueError, match="split"):
+        evaluate_split(result.scores(), result.interactions, "train")
+    loaded = load_dvbpr(tmp_path / "e").check_ids(result.interactions)
+    other = interactions_from_catalog(tiny_catalog.subset(["p0", "p1", "p2", "p3", "p4"]))
+    with pytest.raises(ValueError, match="other users or items"):
+        loaded.check_ids(other)

@@ -29,7 +29,7 @@ DEMO = (320, 360)
 
 
 def synthetic_train(n_users: int, n_items: int, seed: int = 0, mean_degree: float = 12.0) -> sp.csr_matrix:
-    """Users with 5–40 items each (log-normal counts around ``mean_degree``), items drawn by a Zipf-like popularity."""
+    """Users with 5–40 items each (log-normal counts around ``mean_degree``), items by a Zipf-like popularity."""
     rng = np.random.default_rng(seed)
     degree = np.clip(np.round(np.exp(rng.normal(np.log(mean_degree), 0.6, n_users))), 5, min(40, n_items - 1))
     degree = degree.astype(np.int64)

@@ -5,6 +5,7 @@
 * :mod:`~fashionsim.recommend.training` — ``train_dvbpr`` (checkpoints, resume), ``train_bpr_mf``;
 * :mod:`~fashionsim.recommend.scoring` — item vectors once, top-N, cold start;
 * :mod:`~fashionsim.recommend.baselines` — popularity;
+* :mod:`~fashionsim.recommend.evaluation` — AUC / Recall@K / NDCG@K of a split, full and sampled;
 * :mod:`~fashionsim.recommend.items` — one picture per item.
 
 Keras is imported only when a model is built or trained (models, training). Taught in notebook 04.
@@ -20,6 +21,7 @@ import importlib
 from typing import Any
 
 from fashionsim.recommend.baselines import popularity_scores
+from fashionsim.recommend.evaluation import evaluate_split
 from fashionsim.recommend.interactions import (
     BPRSampler,
     Interactions,
@@ -50,7 +52,7 @@ _LAZY = {
 
 __all__ = [
     "BPRSampler", "Interactions", "interactions_from_catalog", "interactions_from_frame", "popularity",
-    "popularity_scores", "item_image_ids", "item_image_paths", "load_item_images", "FactorScores", "top_n",
+    "popularity_scores", "evaluate_split", "item_image_ids", "item_image_paths", "load_item_images", "FactorScores", "top_n",
     "user_vectors", "item_vectors", "item_tower", "model_scores", "score_new_item", "users_for_new_item", *_LAZY,
 ]
 

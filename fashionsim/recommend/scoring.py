@@ -136,7 +136,10 @@ def item_vectors(model, items, *, image_size: int | None = None, batch_size: int
 
 
 def model_scores(model, items=None, **kwargs) -> FactorScores:
-    """The (n_users, n_items) scores of a BPR-MF model, or of a DVBPR model over ``items`` (see :func:`item_vectors`)."""
+    """The (n_users, n_items) scores of a BPR-MF model, or of a DVBPR model over ``items``.
+
+    ``items`` and the keyword arguments are those of :func:`item_vectors`.
+    """
     names = {layer.name for layer in model.layers}
     if "item_embedding" in names:
         bias = model.get_layer("item_bias").embeddings.numpy() if "item_bias" in names else None

@@ -83,6 +83,21 @@ def _triples(u: np.ndarray, i: np.ndarray, j: np.ndarray, table, batch_size: int
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
+def _streamed_triples(u: np.ndarray, i: np.ndarray, j: np.ndarray, paths: Sequence[str], size: int,
+                      batch_size: int):
+    """((user, pictures of i, pictures of j), zeros) batches decoded from files by ``images.dataset`` (streamed)."""
+    import tensorflow as tf
+
+    from fashionsim import images
+
+    paths = np.asarray(paths, dtype=object)
+    users = tf.data.Dataset.from_tensor_slices(u.astype(np.int32)).batch(batch_size)
+    left = images.dataset(list(paths[i]), size, batch_size)
+    right = images.dataset(list(paths[j]), size, batch_size)
+    ds = tf.data.Dataset.zip((users, left, right))
+    return ds.map(lambda uu, a, b: ((uu, a, b), tf.zeros(tf.shape(uu), tf.float32))).prefetch(tf.data.AUTOTUNE)
+
+
 def _catalog_step(train_model, tower, table):
     """A compiled training step that embeds *every* item once, then scores a batch of triples.
 
@@ -158,10 +173,14 @@ def _fit_epochs(
     verbose: int,
     on_epoch_end: Callable[[int, bool], None] | None = None,
     catalog_step=None,
+    dataset_fn: Callable | None = None,
 ) -> _LoopState:
     import tensorflow as tf
 
     table_t = None if table is None or catalog_step is not None else tf.constant(table)
+    if dataset_fn is None:
+        def dataset_fn(u, i, j):
+            return _triples(u, i, j, table_t, batch_size)
     for epoch in _progress(range(start_epoch, epochs), enabled=progress, total=epochs - start_epoch,
                            desc=f"{image_model.name} epochs"):
         start = time.perf_counter()
@@ -169,7 +188,7 @@ def _fit_epochs(
         if catalog_step is not None:
             logs = _run_catalog_epoch(catalog_step, u, i, j, batch_size)
         else:
-            logs = train_model.fit(_triples(u, i, j, table_t, batch_size), epochs=epoch + 1, initial_epoch=epoch,
+            logs = train_model.fit(dataset_fn(u, i, j), epochs=epoch + 1, initial_epoch=epoch,
                                    shuffle=False, verbose=verbose).history  # triples are drawn in random order
         vectors, bias = item_vectors()
         val_auc = auc(FactorScores(user_vectors(), vectors, bias), val_positives, exclude)
@@ -318,11 +337,14 @@ def train_dvbpr(
         best validation AUC (all items) is returned.
     batch_size: triples per step (default 2048 with ``item_pass="catalog"``, else
         128 as the reference).
-    item_pass: how a batch of triples meets the item encoder. ``"pairs"``: the
-        siamese model, f applied to the pictures of i and of j of every triple
-        (any catalog size); ``"catalog"``: f applied once to every item per step,
-        then gathered — the same x_uij and loss, far cheaper when the catalog is
-        small; ``"auto"``: catalog up to 2,048 items.
+    item_pass: how a batch of triples meets the item encoder. ``"catalog"``: the
+        item pictures are decoded once into memory, f is applied once to every item
+        per step and the batch's vectors gathered — the same x_uij and loss as the
+        siamese model, far cheaper for a small catalog. ``"pairs"``: the siamese
+        model, f applied to the pictures of i and of j of every triple, the pictures
+        *streamed* from the files by ``images.dataset`` (parallel decode, prefetch;
+        never the whole catalog in memory), as are the item-embedding passes and
+        the autoencoder's training. ``"auto"``: catalog up to 2,048 items.
     out_dir: checkpoint every epoch into ``out_dir/checkpoint/`` (atomically) and
         write ``model.keras``, ``item_embeddings.npy`` (+ ``.json``) and ``meta.json``
         at the end; ``resume=True`` continues from the checkpoint there (same
@@ -339,7 +361,8 @@ def train_dvbpr(
     import keras
 
     from fashionsim.recommend import models as M
-    from fashionsim.recommend.items import load_item_images
+    from fashionsim.embed import embed_images
+    from fashionsim.recommend.items import item_image_paths, load_item_images
     from fashionsim.recommend.scoring import user_vectors
 
     if variant not in VARIANTS:
@@ -367,11 +390,21 @@ def train_dvbpr(
     ckpt = out / "checkpoint" if out is not None else None
     saved = _read_checkpoint(ckpt, config) if resume else None
 
-    if item_images is None:
+    # Small catalogs (item_pass="catalog") decode every item picture once into memory; large ones
+    # (item_pass="pairs") stream pictures from the files through images.dataset, never all in memory.
+    stream = item_images is None and item_pass == "pairs"
+    paths = item_image_paths(cat, inter.item_ids) if stream else None
+    if item_images is None and not stream:
         item_images = load_item_images(cat, inter.item_ids, image_size)
     expected = (inter.n_items, int(image_size), int(image_size), 3)
-    if item_images.shape != expected:
+    if item_images is not None and item_images.shape != expected:
         raise ValueError(f"item_images must have shape {expected}, got {item_images.shape}")
+
+    def encode(model, batch_size: int = 256) -> np.ndarray:
+        """``model`` over every item picture: from the in-memory array, or streamed from the files."""
+        if stream:
+            return np.asarray(embed_images(model, paths, int(image_size), batch_size=64, progress=False))
+        return embed_array(model, item_images, batch_size)
     keras.utils.set_random_seed(seed)
     started = time.perf_counter()
     history = _empty_history()
@@ -384,7 +417,8 @@ def train_dvbpr(
     if variant == "cnn":
         if saved is None:
             tower = M.build_cnn_encoder(image_size, latent_dim, widths=widths, first_stride=first_stride,
-                                        batch_norm=batch_norm, dense_units=dense_units, dropout=dropout, lambda_cnn=lambda_cnn, lambda_fc=lambda_fc)
+                                        batch_norm=batch_norm, dense_units=dense_units, dropout=dropout,
+                                        lambda_cnn=lambda_cnn, lambda_fc=lambda_fc)
             train_model = M.compile_bpr(M.build_dvbpr(tower, inter.n_users, lambda_u=lambda_u, user_init=user_init),
                                         learning_rate)
         image_model, table = train_model, item_images
@@ -392,22 +426,28 @@ def train_dvbpr(
         train_tower = tower
 
         def vectors():
-            return embed_array(tower, item_images), None
+            return encode(tower), None
     else:
         if saved is not None:
             encoder = keras.saving.load_model(ckpt / "encoder.keras")
         elif variant == "autoencoder":
             autoencoder, encoder = M.build_conv_autoencoder(image_size, widths=ae_widths, code_dim=code_dim)
             autoencoder.compile(optimizer=keras.optimizers.Adam(ae_learning_rate), loss="mse")
-            ae_logs = autoencoder.fit(item_images, item_images, batch_size=32, epochs=ae_epochs, shuffle=True,
-                                      verbose=verbose).history
+            if stream:
+                from fashionsim import images
+
+                pictures = images.dataset(paths, int(image_size), 32, shuffle=True, seed=seed).map(lambda x: (x, x))
+                ae_logs = autoencoder.fit(pictures, epochs=ae_epochs, verbose=verbose).history
+            else:
+                ae_logs = autoencoder.fit(item_images, item_images, batch_size=32, epochs=ae_epochs, shuffle=True,
+                                          verbose=verbose).history
             extra["autoencoder_loss"] = [float(v) for v in ae_logs["loss"]]
         else:
             from fashionsim.models.backbones import build_backbone
 
             encoder = build_backbone(backbone, input_size=image_size, weights=weights, trainable=False)
         encoder.trainable = False
-        features = embed_array(encoder, item_images, batch_size=64)
+        features = encode(encoder, batch_size=64)
         if saved is None:
             head = M.build_dense_head(features.shape[1], latent_dim, lambda_fc=lambda_fc, mean=features.mean(0),
                                       variance=np.maximum(features.var(0), 1e-6))
@@ -448,15 +488,19 @@ def train_dvbpr(
                 "best_val_auc": state.best_auc, "extra": extra}, indent=1))
 
     step = _catalog_step(train_model, train_tower, table) if item_pass == "catalog" else None
+    streamed_pairs = None
+    if stream and variant == "cnn":
+        def streamed_pairs(u, i, j):
+            return _streamed_triples(u, i, j, paths, int(image_size), batch_size)
     sampler = BPRSampler(inter.train)
     _fit_epochs(
         train_model=train_model, image_model=image_model, sampler=sampler, table=table,
         val_positives=_val_positives(inter), exclude=inter.train, item_vectors=vectors,
         user_vectors=lambda: user_vectors(train_model), state=state, start_epoch=start_epoch, epochs=epochs,
         batch_size=batch_size, triples_per_epoch=triples_per_epoch, seed=seed,
-        progress=progress, verbose=verbose, on_epoch_end=checkpoint, catalog_step=step)
+        progress=progress, verbose=verbose, on_epoch_end=checkpoint, catalog_step=step, dataset_fn=streamed_pairs)
     image_model.set_weights(state.best_weights)
-    item_vecs = embed_array(image_model.get_layer(M.ITEM_TOWER), item_images)
+    item_vecs = encode(image_model.get_layer(M.ITEM_TOWER))
     result = BPRResult(image_model, inter, item_vecs, state.history, state.best_epoch,
                        time.perf_counter() - started, variant, int(image_size), None, out)
     result.history.update({k: v for k, v in extra.items() if k == "autoencoder_loss"})
@@ -533,6 +577,15 @@ class LoadedDVBPR:
         from fashionsim.recommend.scoring import user_vectors
 
         return FactorScores(user_vectors(self.model), self.item_vectors)
+
+    def check_ids(self, inter: Interactions) -> LoadedDVBPR:
+        """ValueError unless ``inter`` codes users and items exactly as the saved model does; returns self."""
+        if list(self.user_ids) != [_plain(u) for u in inter.user_ids] or \
+                list(self.item_ids) != [_plain(i) for i in inter.item_ids]:
+            raise ValueError("the saved model was trained on other users or items than these interactions "
+                             f"({len(self.user_ids)} users × {len(self.item_ids)} items saved, "
+                             f"{inter.n_users} × {inter.n_items} given): retrain it on this catalog")
+        return self
 
 
 def load_dvbpr(out_dir: str | os.PathLike) -> LoadedDVBPR:
