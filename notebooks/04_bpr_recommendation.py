@@ -189,6 +189,11 @@ print(f"same triples repeated 4 times -> reference {reference_loss_4x:.3f} (grow
 # of the batch's triples (`item_pass="catalog"`), which gives the same x_uij and loss as feeding
 # the siamese pair of pictures per triple (`item_pass="pairs"`, used for large catalogs), at a
 # fraction of the cost. After every epoch the validation AUC over all items picks the best epoch.
+#
+# The demo's item pictures are decoded once into one (n_items, 48, 48, 3) array: a few MiB, the
+# catalog itself. A large catalog's pictures are never all in memory: with `item_pass="pairs"`
+# they stream from the files through `images.dataset` (parallel decode, prefetch), and so does
+# every item-embedding pass — `save_dvbpr` below embeds the items that way.
 
 # %%
 # NBVAL_IGNORE_OUTPUT

@@ -13,8 +13,9 @@ from fashionsim.models.embedding import (
     load_embedding_model,
 )
 from fashionsim.models.io import load_model
+from fashionsim.models.multilabel import build_multilabel_classifier, image_vector_model
 
 __all__ = [
     "BACKBONES", "ImagenetPreprocess", "build_backbone", "SMALL_CNN", "L2Normalize", "build_embedding_model",
-    "build_small_cnn", "load_embedding_model", "load_model",
+    "build_small_cnn", "load_embedding_model", "load_model", "build_multilabel_classifier", "image_vector_model",
 ]

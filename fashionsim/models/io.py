@@ -9,7 +9,7 @@ from pathlib import Path
 # Modules whose import registers fashionsim's serializable layers, losses and metrics.
 _REGISTERING_MODULES = (
     "fashionsim.models.backbones", "fashionsim.models.embedding", "fashionsim.losses",
-    "fashionsim.multilabel", "fashionsim.recommend",
+    "fashionsim.models.multilabel", "fashionsim.recommend.models",
 )
 
 

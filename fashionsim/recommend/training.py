@@ -437,7 +437,7 @@ def train_dvbpr(
                 from fashionsim import images
 
                 pictures = images.dataset(paths, int(image_size), 32, shuffle=True, seed=seed).map(lambda x: (x, x))
-                ae_logs = autoencoder.fit(pictures, epochs=ae_epochs, verbose=verbose).history
+                ae_logs = autoencoder.fit(pictures, epochs=ae_epochs, shuffle=False, verbose=verbose).history
             else:
                 ae_logs = autoencoder.fit(item_images, item_images, batch_size=32, epochs=ae_epochs, shuffle=True,
                                           verbose=verbose).history
