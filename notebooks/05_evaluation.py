@@ -157,6 +157,7 @@ ax = evaluation.plot_val_far(reports["triplet-trained"])
 ax.set_title("triplet-trained model: street–shop pairs of the test split");
 
 # %%
+# NBVAL_IGNORE_OUTPUT
 best = reports["triplet-trained"]["verification"]
 print(f"threshold {best['threshold']:.3f}: VAL {best['val']:.3f}, FAR {best['far']:.3f} (bound {best['far_bound']})")
 assert best["far"] <= CONFIG.far_bound
@@ -186,6 +187,7 @@ plots.image_grid(cat, rows, marks=marks, titles=titles, ncols=7,
                  title=f"matching test at threshold {match.threshold:.2f}: query | top-5 representatives");
 
 # %%
+# NBVAL_IGNORE_OUTPUT
 pd.DataFrame({name: r["matching"] for name, r in reports.items()}).T
 
 # %% [markdown]
@@ -214,6 +216,7 @@ fig.tight_layout()
 # nearest shop photos.
 
 # %%
+# NBVAL_IGNORE_OUTPUT
 worst = evaluation.worst_queries(reports["triplet-trained"], n=4)
 worst
 

@@ -405,6 +405,7 @@ def train_dvbpr(
         if stream:
             return np.asarray(embed_images(model, paths, int(image_size), batch_size=64, progress=False))
         return embed_array(model, item_images, batch_size)
+
     keras.utils.set_random_seed(seed)
     started = time.perf_counter()
     history = _empty_history()
