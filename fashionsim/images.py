@@ -104,22 +104,29 @@ def _check_fit(fit: str) -> str:
     return fit
 
 
-def _open(path: str | os.PathLike, max_pixels: int | None, draft_size: int | None):
-    """Open ``path`` with Pillow, guard its pixel count, load it fully and apply EXIF orientation."""
-    from PIL import Image, ImageOps
+def _pillow_open(name: str):
+    """``PIL.Image.open`` with errors that name the file (not found, decompression bomb, undecodable)."""
+    from PIL import Image
 
-    name = os.fspath(path)
     try:
         with warnings.catch_warnings():
             # Our own ``max_pixels`` is the guard; Pillow's warning would only repeat it.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            img = Image.open(name)
+            return Image.open(name)
     except FileNotFoundError:
         raise FileNotFoundError(f"image file not found: {name}") from None
     except Image.DecompressionBombError as exc:
         raise ImageTooLargeError(f"{name}: refused as a possible decompression bomb ({exc})") from exc
     except _DECODE_ERRORS as exc:
         raise ImageDecodeError(f"cannot decode image {name}: {exc}") from exc
+
+
+def _open(path: str | os.PathLike, max_pixels: int | None, draft_size: int | None):
+    """Open ``path`` with Pillow, guard its pixel count, load it fully and apply EXIF orientation."""
+    from PIL import ImageOps
+
+    name = os.fspath(path)
+    img = _pillow_open(name)
     try:
         width, height = img.size
         if max_pixels is not None and width * height > max_pixels:
@@ -318,21 +325,13 @@ def _decode(path: str | os.PathLike, size: int, fit: str, max_pixels: int | None
 
 def image_size(path: str | os.PathLike) -> tuple[int, int]:
     """(width, height) of an image after EXIF orientation, reading only its header."""
-    from PIL import Image
-
     name = os.fspath(path)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(name) as img:
-                width, height = img.size
-                orientation = img.getexif().get(0x0112, 1)
-    except FileNotFoundError:
-        raise FileNotFoundError(f"image file not found: {name}") from None
-    except Image.DecompressionBombError as exc:
-        raise ImageTooLargeError(f"{name}: refused as a possible decompression bomb ({exc})") from exc
-    except _DECODE_ERRORS as exc:
-        raise ImageDecodeError(f"cannot decode image {name}: {exc}") from exc
+    with _pillow_open(name) as img:
+        try:
+            width, height = img.size
+            orientation = img.getexif().get(0x0112, 1)
+        except _DECODE_ERRORS as exc:
+            raise ImageDecodeError(f"cannot decode image {name}: {exc}") from exc
     return (height, width) if orientation in (5, 6, 7, 8) else (width, height)
 
 
