@@ -33,7 +33,7 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(PY) -m fashionsim demo-data --out $(FASHIONSIM_DATA_DIR)/demo --contact-sheet $(OUT)/figures/demo_contact_sheet.png
 	$(PY) tools/run_notebooks.py --out $(OUT)/notebooks
-	@echo "Executed notebooks: $(OUT)/notebooks/   figures: $(OUT)/figures/ and $(OUT)/notebooks/figures/"
+	@echo "Executed notebooks: $(OUT)/notebooks/   their figures: $(OUT)/notebooks/figures/   demo contact sheet: $(OUT)/figures/demo_contact_sheet.png"
 
 test: $(STAMP)
 ifeq ($(strip $(NOTEBOOKS)),)

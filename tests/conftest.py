@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
-import os
+import sys
 from pathlib import Path
 
+import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
 
-os.environ.setdefault("MPLBACKEND", "Agg")
+# Plots render off screen. Set on matplotlib itself, not through MPLBACKEND: the environment of this
+# process is inherited by the Jupyter kernels that `pytest --nbval` starts in the same run, and those
+# must keep their inline backend.
+matplotlib.use("Agg")
 
 
 @pytest.fixture(autouse=True)
 def _seed() -> None:
+    """Every test starts from the same global seeds, whatever ran before it."""
     np.random.seed(0)
+    if "tensorflow" in sys.modules:
+        sys.modules["tensorflow"].random.set_seed(0)
 
 
 def write_image(path: Path, color: tuple[int, int, int], size: int = 32, mode: str = "RGB") -> Path:

@@ -23,7 +23,7 @@ def test_bench_quick_json_has_a_row_per_area(capsys):
         if row["reference_s"] is not None:
             assert row["ratio"] == pytest.approx(row["reference_s"] / row["ours_s"])
     table = runner.format_table(report)
-    assert table.count("\n|") == len(report["rows"]) + 1   # header rule + one line per row
+    assert table.count("\n|") == len(report["rows"]) + 2   # header, rule, one line per row
 
 
 def test_unknown_area_is_refused():

@@ -6,8 +6,8 @@
 For every notebook: the ``.py`` twin (the source you edit) is written into
 the ``.ipynb`` with jupytext, then the notebook is executed top to bottom by
 nbclient (the machinery nbval uses) in a kernel started with TensorFlow's
-start-up logs silenced, and saved with its outputs. Figures a notebook writes
-go to the folder named by ``FASHIONSIM_FIGURES`` (set here to ``<out>/figures``).
+start-up logs silenced, and saved with its outputs. With ``--out``, every
+figure of every notebook is also written as a PNG to ``<out>/figures/<notebook>-NN.png``.
 """
 
 from __future__ import annotations
@@ -53,6 +53,21 @@ def drop_startup_logs(nb) -> None:
             cell["outputs"] = kept
 
 
+def export_figures(nb, folder: Path, stem: str) -> int:
+    """Write every PNG output of ``nb`` to ``folder/<stem>-<k>.png``; return how many."""
+    import base64
+
+    folder.mkdir(parents=True, exist_ok=True)
+    count = 0
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            png = output.get("data", {}).get("image/png")
+            if png:
+                count += 1
+                (folder / f"{stem}-{count:02d}.png").write_bytes(base64.b64decode(png))
+    return count
+
+
 def run(sources: list[Path], out: Path | None, timeout: int) -> int:
     import jupytext
     import nbformat
@@ -70,7 +85,6 @@ def run(sources: list[Path], out: Path | None, timeout: int) -> int:
         target = ipynb if out is None else out / ipynb.name
         if out is not None:
             out.mkdir(parents=True, exist_ok=True)
-            os.environ["FASHIONSIM_FIGURES"] = str((out / "figures").resolve())
         start = time.perf_counter()
         client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
                                 resources={"metadata": {"path": str(py.parent)}})
@@ -84,7 +98,9 @@ def run(sources: list[Path], out: Path | None, timeout: int) -> int:
         drop_startup_logs(nb)
         nbformat.write(nb, target)
         if out is None:
-            jupytext.write(nb, py, fmt="py:percent")
+            jupytext.write(nb, py, fmt="py:percent")   # keep the twin byte-for-byte what jupytext writes
+        else:
+            export_figures(nb, out / "figures", py.stem)
         print(f"{'wrote (failed)' if failed else 'executed'} {target} in {time.perf_counter() - start:.0f} s")
     return 1 if failures else 0
 
