@@ -128,7 +128,8 @@ print({name: v.shape for name, (v, _) in vectors.items()})
 
 # %%
 ax = evaluation.plot_recall_curves(reports)
-ax.set_title(f"street → shop recall@K, {CONFIG.split} split ({reports['untrained']['retrieval']['n_candidates']} shop photos)");
+ax.set_title(f"street → shop recall@K, {CONFIG.split} split ({reports['untrained']['retrieval']['n_candidates']} shop photos)")
+plt.show()
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -154,7 +155,8 @@ assert recall_trained[1] > reports["triplet-trained"]["retrieval"]["chance"][1] 
 
 # %%
 ax = evaluation.plot_val_far(reports["triplet-trained"])
-ax.set_title("triplet-trained model: street–shop pairs of the test split");
+ax.set_title("triplet-trained model: street–shop pairs of the test split")
+plt.show()
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -184,7 +186,8 @@ for q in shown:
     marks.append([None, None] + list(match.correct[q][: len(answers)]))
     titles.append(["query", ""] + [f"{d:.2f}" for d in match.distances[q][: len(answers)]])
 plots.image_grid(cat, rows, marks=marks, titles=titles, ncols=7,
-                 title=f"matching test at threshold {match.threshold:.2f}: query | top-5 representatives");
+                 title=f"matching test at threshold {match.threshold:.2f}: query | top-5 representatives")
+plt.show()
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -208,6 +211,7 @@ for ax, name in zip(axes, ["untrained", "triplet-trained"]):
     evaluation.plot_projection(v[keep], table.loc[ids[keep], "category"], sources=table.loc[ids[keep], "source"],
                                ax=ax, title=name)
 fig.tight_layout()
+plt.show()
 
 # %% [markdown]
 # ## Where it fails
@@ -224,7 +228,8 @@ worst
 plots.image_grid(cat, [[q, None, *top] for q, top in zip(worst["query"], worst["top"])],
                  row_labels=[f"rank {r}" if r <= max(CONFIG.ks) else f"not in top {max(CONFIG.ks)}"
                              for r in worst["first_correct_rank"]],
-                 title="worst street queries | their top-5 shop photos");
+                 title="worst street queries | their top-5 shop photos")
+plt.show()
 
 # %% [markdown]
 # Look at what the failures share: the garment is small or hidden behind an
@@ -267,7 +272,9 @@ assert (summary.filter(like="FAR").to_numpy() <= CONFIG.far_bound).all()
 # %% [markdown]
 # **What to take away.** Triplet training is what turns a network into a
 # street-to-shop search engine: the same architecture with random weights is
-# close to chance, and features learned from tags help but were never asked
-# to ignore backgrounds. A verification threshold is a business choice — the
+# close to chance. The features of notebook 01's small tag classifier do even
+# worse here: they were learnt from shop photos only, so a cluttered street
+# photo lands nowhere near its own product. Features are only as good as the
+# question they were trained to answer. A verification threshold is a business choice — the
 # FAR bound says how many wrong "same product" answers a shop accepts — and
 # VAL at that threshold says how many right ones it gets in return.
