@@ -18,7 +18,7 @@ __version__ = "0.1.0"
 _SUBMODULES = (
     "data", "images", "tags", "multilabel", "triplets", "mining", "losses",
     "models", "training", "index", "metrics", "recommend", "plots", "bench",
-    "embed", "cli",
+    "embed", "evaluation", "artifacts", "cli",
 )
 
 __all__ = ["__version__", *_SUBMODULES]

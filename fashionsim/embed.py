@@ -39,6 +39,16 @@ def model_fingerprint(model) -> str:
     return digest.hexdigest()[:16]
 
 
+def model_input_size(model) -> int:
+    """The square input side (pixels) of a fashionsim image model; ValueError for other inputs."""
+    shape = model.input_shape
+    if isinstance(shape, list):
+        shape = shape[0]
+    if len(shape) != 4 or shape[1] != shape[2]:
+        raise ValueError(f"the model does not take square images (input shape {shape})")
+    return int(shape[1])
+
+
 def _batches(paths: Sequence[str], size: int, batch_size: int):
     from fashionsim import images
 

@@ -36,8 +36,7 @@ def l2_normalize(vectors: np.ndarray) -> np.ndarray:
 def embed_split(model, cat: Catalog, split: str | None = "test", *, batch_size: int = 64,
                 progress: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Embed every image of a split (``None``: the whole catalog) with ``model``; ``(vectors, image ids)``."""
-    from fashionsim.commands._common import model_input_size
-    from fashionsim.embed import embed_images
+    from fashionsim.embed import embed_images, model_input_size
 
     part = cat if split is None else cat.split(split)
     ids = part.images["image_id"].to_numpy()

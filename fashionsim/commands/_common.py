@@ -7,6 +7,8 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 
+from fashionsim.embed import model_input_size  # noqa: F401 - re-exported for the subcommands
+
 
 class UsageError(Exception):
     """Bad input from the command line: reported in one line, exit status 2."""
@@ -48,13 +50,3 @@ def image_files(items: list[str]) -> list[Path]:
         else:
             raise FileNotFoundError(f"image not found: {path}")
     return files
-
-
-def model_input_size(model) -> int:
-    """The square input side of a fashionsim image model."""
-    shape = model.input_shape
-    if isinstance(shape, list):
-        shape = shape[0]
-    if len(shape) != 4 or shape[1] != shape[2]:
-        raise UsageError(f"the model does not take square images (input shape {shape})")
-    return int(shape[1])
