@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from fashionsim.data.catalog import Catalog
-from fashionsim.metrics.retrieval import DEFAULT_KS, street_to_shop_recall
+from fashionsim.metrics.retrieval import DEFAULT_KS, _take, street_to_shop_recall
 from fashionsim.metrics.verification import best_threshold, cross_pair_distances, matching_test, pair_roc
 
 
@@ -48,13 +48,6 @@ def embed_split(model, cat: Catalog, split: str | None = "test", *, batch_size: 
 def _street_shop(cat: Catalog, split: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
     table = (cat if split is None else cat.split(split)).images
     return table[table["source"] == "street"], table[table["source"] == "shop"]
-
-
-def _take(vectors: np.ndarray, ids: Sequence, wanted: pd.Series) -> np.ndarray:
-    pos = pd.Index(ids).get_indexer(wanted)
-    if (pos < 0).any():
-        raise ValueError(f"no vector for image(s) {list(wanted[pos < 0][:5])}")
-    return vectors[pos]
 
 
 def evaluate_representation(
@@ -95,7 +88,9 @@ def evaluate_representation(
         clean = street_to_shop_recall(lookup, cat, split, ks=ks, index="exact", clean_only=True, gallery=gallery)
         report["clean"] = {k: clean[k] for k in ("recall", "map_at_r", "n_queries")}
     street, shop = _street_shop(cat, split)
-    q, g = _take(vectors, ids, street["image_id"]), _take(vectors, ids, shop["image_id"])
+    id_index = pd.Index(ids)
+    q = _take(vectors, id_index, street["image_id"].to_numpy(), "street (query)")
+    g = _take(vectors, id_index, shop["image_id"].to_numpy(), "shop (gallery)")
     distances, same = cross_pair_distances(q, street["product_id"].to_numpy(), g, shop["product_id"].to_numpy())
     best = best_threshold(distances, same, far_bound=far_bound)
     report["pairs"] = {"distances": distances, "same": same}
