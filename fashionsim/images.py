@@ -565,17 +565,18 @@ def dataset(
     results), batched and prefetched; order is kept unless ``shuffle``.
 
     ``augment=True`` applies the augmentations of :func:`augment_batch` with
-    the same per-image draws (:func:`augment_params`): the stateless seed of
-    an element is ``(seed, k)``, ``k`` its draw from
-    ``tf.data.Dataset.random(seed)``, re-drawn on every pass, so passes
-    differ from each other and the n-th element of the p-th pass is the same
-    for every pipeline built with the same ``seed``. For speed they run inside
+    the same per-image draws (:func:`augment_params`): with a ``seed``, the
+    stateless seed of the k-th element is ``(seed, k)``, so a pipeline built
+    with the same ``seed`` gives the same images on every machine, whatever
+    TensorFlow's global seed (and every pass over it repeats them: the
+    trainers build one pipeline per epoch, seeded from ``(seed, epoch)``);
+    without a seed, every pass draws afresh. For speed they run inside
     the decoder: the crop is taken from the full-resolution picture within the
     one resize (as the reference does), the colour matrix is applied by
     Pillow in 8 bits, then the flips and rotations; so the result matches
     ``augment_batch`` on ``load_image`` output up to resampling and rounding
-    (``tests/test_images.py`` checks both). ``shuffle`` reshuffles every
-    pass, seeded the same way.
+    (``tests/test_images.py`` checks both). ``shuffle``: with a ``seed``, one
+    order drawn from it with NumPy; without, a fresh order every pass.
 
     ``on_error="raise"``: iterating stops with a TensorFlow error whose
     message is the :class:`ImageDecodeError` naming the file.
@@ -630,9 +631,12 @@ def dataset(
         if len(labels) != len(names):
             raise ValueError(f"labels has {len(labels)} entries but paths has {len(names)}")
         columns["label"] = labels
+    if seed is not None and shuffle:  # one seeded order, drawn here: TensorFlow's global seed plays no part
+        order = np.random.default_rng([int(seed), 1]).permutation(len(names))
+        columns = {k: np.asarray(v)[order] for k, v in columns.items()}
     ds = tf.data.Dataset.from_tensor_slices(columns)
-    if shuffle:
-        ds = ds.shuffle(len(names), seed=seed, reshuffle_each_iteration=True)
+    if seed is None and shuffle:
+        ds = ds.shuffle(len(names), reshuffle_each_iteration=True)
     aug_seed = tf.constant(0 if seed is None else int(seed), tf.int64)
     # The mapped functions hold no Python control flow on tensors: skip autograph (and its warnings).
     plain = tf.autograph.experimental.do_not_convert
@@ -643,7 +647,10 @@ def dataset(
         return {**row, "params": tf.random.stateless_uniform([N_AUGMENT_PARAMS], seed=seed_pair)}
 
     if augment:
-        keys = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
+        # Seeded: element k draws from the stateless seed (seed, k), whatever TensorFlow's global seed is.
+        # Unseeded: fresh keys on every pass.
+        keys = (tf.data.Dataset.counter() if seed is not None
+                else tf.data.Dataset.random(rerandomize_each_iteration=True))
         ds = tf.data.Dataset.zip(ds, keys).map(add_params)
 
     @plain
