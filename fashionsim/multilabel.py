@@ -191,7 +191,7 @@ def train_multilabel(
     top_k, n_nouns, n_adjectives, tagger: see :class:`fashionsim.tags.TagExtractor`.
     sources: image sources trained on (``"shop"``, ``"street"``; default both).
     augment: the reference augmentations (:func:`fashionsim.images.augment_batch`).
-    seed: seeds the weights (``keras.utils.set_random_seed``), the shuffling and the augmentation;
+    seed: seeds the weights, the shuffling and the augmentation (:mod:`fashionsim.repeatable`);
         epoch ``e`` uses ``seed + e``, so a resumed run sees the batches an uninterrupted one would.
     resume: continue from ``out_dir/state.json`` when it exists (same configuration, same
         vocabulary from the catalog's train split, else ``ValueError``) up to ``epochs`` in total;
@@ -205,6 +205,7 @@ def train_multilabel(
     import keras
 
     from fashionsim import images
+    from fashionsim.repeatable import seed_epoch, seed_training
     from fashionsim.tags import TagExtractor
 
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 1:
@@ -234,6 +235,7 @@ def train_multilabel(
         val = val if len(val) else None
 
     scope = strategy.scope() if strategy is not None else contextlib.nullcontext()
+    seed_training(int(seed))
     state = _read_state(out_dir) if resume else None
     if state is not None:
         differs = sorted(k for k in config if state["config"].get(k) != config[k])
@@ -252,7 +254,6 @@ def train_multilabel(
         history: dict[str, list[float]] = {k: list(v) for k, v in state["history"].items()}
         start, total_seconds = int(state["epoch"]), float(state.get("seconds", 0.0))
     else:
-        keras.utils.set_random_seed(int(seed))
         with scope:
             model = build_multilabel_classifier(
                 len(classes), backbone=backbone, input_size=input_size, weights=weights,
@@ -265,6 +266,7 @@ def train_multilabel(
         val_ds = images.dataset(val.paths, input_size, batch_size, labels=val.labels)
     seconds = 0.0
     for epoch in range(start, int(epochs)):
+        seed_epoch(int(seed), epoch)
         train_ds = images.dataset(train.paths, input_size, batch_size, augment=augment, seed=int(seed) + epoch,
                                   labels=train.labels, shuffle=True)
         tic = time.perf_counter()

@@ -430,6 +430,7 @@ def train_siamese(
     import tensorflow as tf
 
     from fashionsim.models.embedding import build_embedding_model
+    from fashionsim.repeatable import seed_epoch, seed_training
 
     input_size = _check_positive("input_size", input_size)
     epochs = _check_positive("epochs", epochs)
@@ -467,6 +468,7 @@ def train_siamese(
     history: dict[str, list] = {}
     start_epoch = 0
     best_epoch, best_value, best_weights = None, None, None
+    seed_training(seed)
     if resume:
         with strategy.scope():
             model, state = load_checkpoint(out_dir, compile=True)
@@ -489,7 +491,6 @@ def train_siamese(
     else:
         with strategy.scope():
             if model is None:
-                keras.utils.set_random_seed(seed)
                 model = build_embedding_model(backbone=backbone, input_size=input_size, weights=weights)
             _check_input(model, input_size)
             _compile(model, margin=margin, learning_rate=learning_rate)
@@ -509,6 +510,7 @@ def train_siamese(
     mined = mine(start_epoch) if start_epoch < epochs else None
     for epoch in _progress(range(start_epoch, epochs), enabled=progress, total=epochs - start_epoch, desc="epochs"):
         tick = time.perf_counter()
+        seed_epoch(seed, epoch)
         n_used = (len(mined.triplets) // batch_triplets) * batch_triplets
         ds = triplet_dataset(train_cat, mined.triplets.iloc[:n_used], input_size=input_size,
                              batch_triplets=batch_triplets, seed=_epoch_seeds(seed, epoch)[1])

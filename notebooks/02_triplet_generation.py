@@ -51,8 +51,9 @@ import pandas as pd
 
 from fashionsim import data, plots, triplets
 from fashionsim.images import load_image
+from fashionsim.lessons import Lessons, notebook_seed
 
-SEED = 0
+SEED = notebook_seed(0)  # 0; tools/lessons.py re-runs the notebook for seeds 0-4
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class Config:
 
 
 cfg = Config()
+lessons = Lessons("02_triplet_generation", seed=cfg.seed)  # the asserted lessons, also measured over seeds
 keras.utils.set_random_seed(cfg.seed)
 
 # %% [markdown]
@@ -150,7 +152,7 @@ for name, got, p in [("same_color", asked_same_color, 1 - cfg.p_same_product),
                      ("in_class", asked_in_class, cfg.p_in_class)]:
     sd = np.sqrt(n * p * (1 - p))
     print(f"{name}: asked for {got / n:.4f} of the triplets, requested {p:.4f} (±{sd / n:.4f})")
-    assert abs(got - n * p) < 4 * sd
+    lessons.check(f"{name}: |asked − requested| in standard deviations", abs(got - n * p) / sd, "<", 4)
 
 # %% [markdown]
 # ### Example triplets of each kind
@@ -198,7 +200,8 @@ iou = {name: np.mean([overlap(a, b) for a, b in rows.head(300).to_numpy()]) for 
 pd.Series(iou, name="mean silhouette IoU with the query").round(3)
 
 # %%
-assert iou["in-class negative"] > iou["out-of-class negative"] + 0.1
+lessons.check("silhouette IoU: in-class negative > out-of-class negative + 0.1", iou["in-class negative"], ">",
+              iou["out-of-class negative"] + 0.1)
 
 # %% [markdown]
 # ### The rules every triplet obeys
@@ -212,13 +215,18 @@ q, p, neg = (info.loc[df[c]].reset_index(drop=True) for c in ("query", "positive
 kind = df["kind"].astype(str)
 same_product, in_class = kind.str.startswith("same_product"), kind.str.endswith("/in_class")
 
-assert (df["query"] != df["positive"]).all()                                 # never the query itself
-assert (p.product_id == q.product_id)[same_product].all()                    # same product
 sc = ~same_product
-assert ((p.category == q.category) & (p.color == q.color) & (p.product_id != q.product_id))[sc].all()
-assert ((neg.category == q.category) & (neg.color != q.color))[in_class].all()  # in-class negative
-assert (neg.category != q.category)[~in_class].all()                             # out-of-class negative
-assert (triplets.check_rules(cat, df) == 0).all()
+broken = {  # how many triplets break each rule: all must be 0
+    "query is its own positive": (df["query"] == df["positive"]).sum(),
+    "same-product positive of another product": (p.product_id != q.product_id)[same_product].sum(),
+    "same-colour positive off category/colour": (~((p.category == q.category) & (p.color == q.color)
+                                                   & (p.product_id != q.product_id)))[sc].sum(),
+    "in-class negative off category or same colour": (~((neg.category == q.category)
+                                                        & (neg.color != q.color)))[in_class].sum(),
+    "out-of-class negative in the query's category": (neg.category == q.category)[~in_class].sum(),
+}
+assert not any(broken.values()), broken
+assert (triplets.check_rules(cat, df) == 0).all(), triplets.check_rules(cat, df)
 assert sampler.sample(1000, random_state=7).equals(sampler.sample(1000, random_state=7))  # same seed, same triplets
 print("all rules hold for", len(df), "triplets")
 

@@ -31,6 +31,7 @@ from fashionsim._progress import progress as _progress
 from fashionsim.metrics.ranking import auc
 from fashionsim.recommend.interactions import BPRSampler, Interactions, interactions_from_catalog
 from fashionsim.recommend.scoring import FactorScores, embed_array
+from fashionsim.repeatable import seed_epoch, seed_training
 
 VARIANTS = ("cnn", "autoencoder", "pretrained")
 
@@ -184,6 +185,7 @@ def _fit_epochs(
     for epoch in _progress(range(start_epoch, epochs), enabled=progress, total=epochs - start_epoch,
                            desc=f"{image_model.name} epochs"):
         start = time.perf_counter()
+        seed_epoch(seed, epoch)
         u, i, j = sampler.sample(triples_per_epoch, seed=np.random.default_rng([seed, epoch]))
         if catalog_step is not None:
             logs = _run_catalog_epoch(catalog_step, u, i, j, batch_size)
@@ -244,7 +246,7 @@ def train_bpr_mf(
 
     from fashionsim.recommend.models import build_bpr_mf, compile_bpr
 
-    keras.utils.set_random_seed(seed)
+    seed_training(seed)
     model = compile_bpr(build_bpr_mf(inter.n_users, inter.n_items, latent_dim=latent_dim, lambda_u=lambda_u,
                                      lambda_i=lambda_i, item_bias=item_bias), learning_rate)
 
@@ -406,7 +408,7 @@ def train_dvbpr(
             return np.asarray(embed_images(model, paths, int(image_size), batch_size=64, progress=False))
         return embed_array(model, item_images, batch_size)
 
-    keras.utils.set_random_seed(seed)
+    seed_training(seed)
     started = time.perf_counter()
     history = _empty_history()
     extra: dict = {}
