@@ -15,8 +15,10 @@ export TF_ENABLE_ONEDNN_OPTS ?= 0
 export CUDA_VISIBLE_DEVICES  ?= -1
 export KERAS_BACKEND         ?= tensorflow
 export PYTHONHASHSEED        ?= 0
-# The demo catalog is generated here on first use (data/demo, not committed).
-export FASHIONSIM_DATA_DIR   ?= $(CURDIR)/data
+# The demo catalog lives in one place, shared by `make demo`, `make test`, the notebooks and the
+# `fashionsim` command: $FASHIONSIM_DATA_DIR/demo when that is set (e.g. `make test
+# FASHIONSIM_DATA_DIR=$(CURDIR)/data`), else the user cache dir (~/.cache/fashionsim/demo on Linux,
+# honouring XDG_CACHE_HOME). `fashionsim demo-data` prints where it is.
 
 NOTEBOOKS := $(wildcard notebooks/[0-9][0-9]_*.ipynb)
 
@@ -31,7 +33,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(PY) -m fashionsim demo-data --out $(FASHIONSIM_DATA_DIR)/demo --contact-sheet $(OUT)/figures/demo_contact_sheet.png
+	$(PY) -m fashionsim demo-data --contact-sheet $(OUT)/figures/demo_contact_sheet.png
 	$(PY) tools/run_notebooks.py --out $(OUT)/notebooks
 	@echo "Executed notebooks: $(OUT)/notebooks/   their figures: $(OUT)/notebooks/figures/   demo contact sheet: $(OUT)/figures/demo_contact_sheet.png"
 

@@ -6,14 +6,25 @@ TensorFlow::
 
     from fashionsim import data, images, tags, triplets, mining, losses
     from fashionsim import models, index, metrics, recommend
+
+Load any model fashionsim saved (custom layers and losses included) with
+:func:`load_model`; plain ``keras.saving.load_model`` works too once
+``fashionsim.models`` has been imported::
+
+    model = fashionsim.load_model("runs/siamese/model.keras")
 """
 
 from __future__ import annotations
 
 import importlib
+import os
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-__version__ = "0.1.0"
+try:  # the one place the version is written is pyproject.toml
+    __version__ = version("fashionsim")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree that was never installed
+    __version__ = "0+unknown"
 
 _SUBMODULES = (
     "data", "images", "tags", "multilabel", "triplets", "mining", "losses",
@@ -21,7 +32,24 @@ _SUBMODULES = (
     "embed", "evaluation", "artifacts", "cli",
 )
 
-__all__ = ["__version__", *_SUBMODULES]
+__all__ = ["__version__", "load_model", *_SUBMODULES]
+
+
+def load_model(path: str | os.PathLike, *, compile: bool = False):
+    """Load a model fashionsim saved: a ``.keras`` file, or a folder holding ``model.keras``.
+
+    Registers fashionsim's custom layers, losses and metrics first, so this
+    works in a fresh interpreter (plain ``keras.saving.load_model`` does not,
+    unless ``fashionsim.models`` was imported before). Taught in notebook 03.
+
+    >>> model = fashionsim.load_model("runs/siamese/model.keras")   # doctest: +SKIP
+    """
+    from fashionsim.models.io import load_model as _load
+
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        path = os.path.join(path, "model.keras")
+    return _load(path, compile=compile)
 
 
 def __getattr__(name: str) -> Any:

@@ -9,7 +9,9 @@ catalog, not preloaded arrays: only the images shown are read from disk.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -47,6 +49,7 @@ def image_grid(
     ncols: int | None = None,
     tile: int = 96,
     border: int = 4,
+    title_lines: int = 1,
     ax=None,
     title: str | None = None,
 ):
@@ -56,6 +59,9 @@ def image_grid(
     rows (ragged rows and ``None`` gaps are fine). ``titles`` and ``marks`` have
     the same shape; a mark ``True`` draws a green frame (a correct result),
     ``False`` a red one, ``None`` none. ``row_labels`` label each row on the left.
+    An entry that is a :class:`pathlib.Path` is drawn from that file instead
+    of the catalog (a query photo that is not in it). ``title_lines`` makes
+    room for titles of that many lines (``"p0003\\ndress, red"``).
     """
     import matplotlib.pyplot as plt
 
@@ -64,11 +70,12 @@ def image_grid(
     mark_rows = _as_rows(marks, ncols) if marks is not None else None
     n_rows, n_cols = len(rows), max((len(r) for r in rows), default=1)
     cell = tile + 2 * border
-    band = max(12, tile // 6) if title_rows is not None else 0   # white strip under each tile for its title
+    band = max(12, tile // 6) * max(1, title_lines) if title_rows is not None else 0   # strip for the titles
     cell_h = cell + band
     canvas = np.ones((n_rows * cell_h, n_cols * cell, 3), dtype=np.float32)
-    wanted = [i for row in rows for i in row if i is not None]
-    paths = dict(zip(wanted, cat.image_paths(wanted)))
+    wanted = [i for row in rows for i in row if i is not None and not isinstance(i, Path)]
+    paths: dict = dict(zip(wanted, cat.image_paths(wanted)))
+    paths.update({i: os.fspath(i) for row in rows for i in row if isinstance(i, Path)})
     for r, row in enumerate(rows):
         for c, image_id in enumerate(row):
             if image_id is None:

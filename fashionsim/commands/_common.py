@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,23 +16,53 @@ class UsageError(Exception):
 
 
 def add_catalog_argument(parser: argparse.ArgumentParser) -> None:
+    from fashionsim.commands._catalogs import FORMATS
+
     parser.add_argument("--catalog", default="demo",
-                        help="a catalog folder (products.csv, images.csv, interactions.csv) or 'demo' "
-                             "for the generated demo catalog (default)")
+                        help="'demo' for the generated demo catalog (default), or your own: a folder of "
+                             "products.csv + images.csv (+ interactions.csv), a folder per product "
+                             "(<product_id>/*.jpg, optional metadata.csv), an article-style CSV, or a "
+                             "DeepFashion root")
+    parser.add_argument("--catalog-format", choices=FORMATS, default="auto",
+                        help="how to read --catalog (default: auto, detected from what is on disk)")
+    parser.add_argument("--image-root", default=None,
+                        help="article-style CSV only: the folder its image paths are relative to "
+                             "(default: the CSV's folder)")
 
 
-def load_catalog(spec: str):
-    """``demo`` → the demo catalog; anything else → a catalog folder of CSV files."""
-    from fashionsim import data
+def load_catalog(spec: str, fmt: str = "auto", image_root: str | None = None):
+    """``demo`` → the demo catalog; anything else → any catalog the loaders know (see ``_catalogs``)."""
+    from fashionsim.commands._catalogs import open_catalog
 
-    if spec == "demo":
-        return data.load_demo()
-    return data.read_catalog(Path(spec))
+    return open_catalog(spec, fmt, image_root=image_root)
+
+
+def catalog_from_args(args: argparse.Namespace):
+    """The catalog named by ``--catalog``, ``--catalog-format`` and ``--image-root``."""
+    return load_catalog(args.catalog, getattr(args, "catalog_format", "auto"), getattr(args, "image_root", None))
+
+
+def strict_json(value):
+    """``value`` with every NaN or ±Infinity float replaced by None, NumPy scalars made plain: valid JSON."""
+    if isinstance(value, dict):
+        return {k: strict_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [strict_json(v) for v in value]
+    if hasattr(value, "item") and getattr(value, "ndim", None) == 0:
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def dumps(payload) -> str:
+    """Strict JSON (no NaN, no ±Infinity), indented."""
+    return json.dumps(strict_json(payload), indent=2, default=str, allow_nan=False)
 
 
 def emit(payload, as_json: bool, text: Callable[[object], str]) -> None:
-    """Print ``payload`` as JSON or through ``text``."""
-    print(json.dumps(payload, indent=2, default=str) if as_json else text(payload))
+    """Print ``payload`` as strict JSON or through ``text``."""
+    print(dumps(payload) if as_json else text(payload))
 
 
 def image_files(items: list[str]) -> list[Path]:

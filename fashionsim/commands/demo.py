@@ -30,7 +30,8 @@ def register(sub) -> None:
     p = sub.add_parser("demo-data", help="write (or verify) the generated demo catalog",
                        description="Generate the demo catalog (a generated, not photographed, fashion catalog) "
                                    "into a folder, or verify the one already there against its manifest.")
-    p.add_argument("--out", help="folder of the demo catalog (default: $FASHIONSIM_DATA_DIR/demo)")
+    p.add_argument("--out", help="folder of the demo catalog (default: $FASHIONSIM_DATA_DIR/demo, else the user cache dir, "
+                                       "e.g. ~/.cache/fashionsim/demo)")
     p.add_argument("--seed", type=int, default=0, help="generator seed (default 0)")
     p.add_argument("--contact-sheet", help="also save a contact sheet of sample products to this PNG")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
-from fashionsim.commands._common import UsageError, add_catalog_argument, emit, load_catalog
+from fashionsim.commands._common import UsageError, add_catalog_argument, catalog_from_args, dumps, emit
 
 
 def _plain(value):
@@ -25,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
     from fashionsim._io import atomic_path, write_text_atomic
     from fashionsim.models.io import load_model
 
-    cat = load_catalog(args.catalog)
+    cat = catalog_from_args(args)
     models = {}
     if args.siamese:
         models["triplet-trained"] = load_model(args.siamese)
@@ -54,18 +53,19 @@ def run(args: argparse.Namespace) -> int:
     for name, fig in figures.items():
         with atomic_path(out / name) as tmp:
             fig.savefig(tmp, dpi=110, format="png", bbox_inches="tight")
-    report["figures"] = [str(out / name) for name in figures]
-    write_text_atomic(out / "report.json", json.dumps(report, indent=2, default=str))
+    report["figures"] = [str((out / name).resolve()) for name in figures]
+    report["report"] = str((out / "report.json").resolve())
+    write_text_atomic(out / "report.json", dumps(report))
 
     def text(d):
-        lines = [f"report: {out / 'report.json'}"]
+        lines = [f"wrote {d['report']}"] + [f"wrote {path}" for path in d["figures"]]
         for name, r in d["representations"].items():
             rec = r["retrieval"]["recall"]
             v = r["verification"]
             lines.append(f"  {name:>20}: recall@1 {rec['1']:.3f}  recall@10 {rec['10']:.3f}  "
                          f"VAL {v['val']:.3f} at FAR {v['far']:.3f}")
         for name, value in d.get("recommendation_auc", {}).items():
-            lines.append(f"  {name:>20}: AUC {value:.3f}")
+            lines.append(f"  {name:>20}: AUC " + ("n/a" if value is None or value != value else f"{value:.3f}"))
         return "\n".join(lines)
 
     emit(report, args.json, text)

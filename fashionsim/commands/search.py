@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 
 from fashionsim.commands._common import (
-    UsageError, add_catalog_argument, emit, image_files, load_catalog, model_input_size,
+    UsageError, add_catalog_argument, catalog_from_args, emit, image_files, load_catalog, model_input_size,
 )
+from fashionsim.commands._show import describe, label, product_info, save_grid
 
 
 # ---------------------------------------------------------------------- embed
@@ -19,7 +20,7 @@ def run_embed(args: argparse.Namespace) -> int:
     from fashionsim.models.io import load_model
 
     model = load_model(args.model)
-    cat = load_catalog(args.catalog)
+    cat = catalog_from_args(args)
     table = cat.images
     if args.split:
         table = table[table["product_id"].isin(cat.products.loc[cat.products["split"] == args.split, "product_id"])]
@@ -31,6 +32,7 @@ def run_embed(args: argparse.Namespace) -> int:
     out = embed_to_file(model, cat.image_paths(ids), ids, args.out, model_input_size(model),
                         batch_size=args.batch_size, resume=not args.no_resume, progress=not args.json,
                         extra={"products": table["product_id"].tolist(), "catalog": str(cat.root),
+                               "catalog_spec": _catalog_spec(args),
                                "model": str(Path(args.model).resolve())})
     meta = json.loads(out.with_suffix(".json").read_text())
     emit({"embeddings": str(out), "n": len(ids), "dim": meta["dim"], "fingerprint": meta["fingerprint"]},
@@ -42,6 +44,18 @@ def run_embed(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------- index
 def _products_path(index_path: Path) -> Path:
     return index_path.with_name(index_path.name + ".products.json")
+
+
+def _catalog_path(index_path: Path) -> Path:
+    return index_path.with_name(index_path.name + ".catalog.json")
+
+
+def _catalog_spec(args: argparse.Namespace) -> dict:
+    """How to open the catalog again from anywhere: --catalog (absolute), --catalog-format, --image-root."""
+    spec = args.catalog if args.catalog == "demo" else str(Path(args.catalog).expanduser().resolve())
+    root = getattr(args, "image_root", None)
+    return {"catalog": spec, "catalog_format": getattr(args, "catalog_format", "auto"),
+            "image_root": str(Path(root).expanduser().resolve()) if root else None}
 
 
 def run_index(args: argparse.Namespace) -> int:
@@ -56,6 +70,8 @@ def run_index(args: argparse.Namespace) -> int:
     products = meta.get("products")
     if products is not None:
         write_text_atomic(_products_path(out), json.dumps(dict(zip(map(str, ids), products))))
+    if meta.get("catalog_spec"):
+        write_text_atomic(_catalog_path(out), json.dumps(meta["catalog_spec"]))
     emit({"index": str(out), "n": len(ids), "dim": index.dim, "metric": args.metric, "n_trees": args.n_trees,
           "fingerprint": meta["fingerprint"]}, args.json,
          lambda d: f"indexed {d['n']} vectors ({d['metric']}, {d['n_trees']} trees) into {d['index']}")
@@ -81,6 +97,8 @@ def run_search(args: argparse.Namespace) -> int:
     # Ask for more images than products so that several images of one product still leave k products.
     k_images = min(len(index), args.k * 4 if to_product else args.k)
     ids, dist = index.query(vectors, k_images)
+    cat = _search_catalog(args)
+    info = product_info(cat) if cat is not None else None
     results = []
     for path, row_ids, row_d in zip(files, ids, dist):
         hits, seen = [], set()
@@ -90,21 +108,52 @@ def run_search(args: argparse.Namespace) -> int:
             if key in seen:
                 continue
             seen.add(key)
-            hits.append({"product_id": product, "image_id": image_id, "distance": round(float(d), 6)})
+            hits.append({"product_id": product, **describe(info, product), "image_id": image_id,
+                         "distance": round(float(d), 6)})
             if len(hits) == args.k:
                 break
         results.append({"query": str(path), "results": hits})
+    if args.show:
+        if cat is None:
+            raise UsageError("--show draws the results' photos, so it needs the catalog: give --catalog "
+                             "(the index does not record one)")
+        rows = [[Path(r["query"])] + [h["image_id"] for h in r["results"]] for r in results]
+        titles = [["query\n" + _short(Path(r["query"]).name)]
+                  + [f"{h['product_id'] or h['image_id']}\n{label(h)}\ndistance {h['distance']:.3f}"
+                     for h in r["results"]] for r in results]
+        shown = save_grid(args.show, cat, rows, titles, [f"query {i + 1}" for i in range(len(results))],
+                          f"top {args.k} products for {len(results)} quer{'y' if len(results) == 1 else 'ies'}")
+        for r in results:
+            r["picture"] = str(shown)
 
     def text(rs):
         lines = []
         for r in rs:
             lines.append(r["query"])
-            lines += [f"  {i + 1:>2}. {h['product_id'] or h['image_id']}  distance {h['distance']:.4f}"
+            lines += ["  ".join(part for part in (f"  {i + 1:>2}. {h['product_id'] or h['image_id']}", label(h),
+                                                 f"distance {h['distance']:.4f}") if part)
                       for i, h in enumerate(r["results"])]
+        if args.show:
+            lines.append(f"picture: {shown}")
         return "\n".join(lines)
 
     emit(results, args.json, text)
     return 0
+
+
+def _short(name: str, width: int = 18) -> str:
+    return name if len(name) <= width else name[:width - 1] + "…"
+
+
+def _search_catalog(args: argparse.Namespace):
+    """The catalog for names and pictures: --catalog when given, else the one the index records, else none."""
+    if args.catalog is not None:
+        return catalog_from_args(args)
+    recorded = _catalog_path(Path(args.index))
+    if recorded.is_file():
+        spec = json.loads(recorded.read_text())
+        return load_catalog(spec["catalog"], spec.get("catalog_format", "auto"), spec.get("image_root"))
+    return None
 
 
 def register(sub) -> None:
@@ -138,5 +187,10 @@ def register(sub) -> None:
     p.add_argument("--model", required=True, help="the .keras model that made the index's embeddings")
     p.add_argument("--index", required=True, help="the .ann file written by `fashionsim index`")
     p.add_argument("-k", type=int, default=5, help="how many products per query (default 5)")
+    add_catalog_argument(p)
+    p.set_defaults(catalog=None)   # default: the catalog the index was built from (recorded beside it)
+    p.add_argument("--show", metavar="FILE.png",
+                   help="also save a picture: each query and its results, captioned with product id, "
+                        "category, colour and distance")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run_search)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from fashionsim.commands._common import UsageError, add_catalog_argument, emit, load_catalog
+from fashionsim.commands._common import UsageError, add_catalog_argument, catalog_from_args, emit
 
 
 def _weights(value: str | None):
@@ -16,8 +16,15 @@ def _last(history: dict) -> dict:
     return {k: (v[-1] if isinstance(v, list) and v else v) for k, v in history.items()}
 
 
+def _select_by(value: str | None) -> str | None:
+    """``none`` -> None (keep the last epoch); ``val_recall@K`` (or ``val_clean_recall@K``) as given."""
+    return None if value is None or value.lower() == "none" else value
+
+
 def run(args: argparse.Namespace) -> int:
-    cat = load_catalog(args.catalog)
+    if args.select_by is not None and args.model != "siamese":
+        raise UsageError(f"--select-by applies to `train siamese` only, not to `train {args.model}`")
+    cat = catalog_from_args(args)
     out = Path(args.out)
     common = dict(epochs=args.epochs, seed=args.seed, resume=args.resume, progress=not args.json)
     if args.model == "multilabel":
@@ -33,10 +40,12 @@ def run(args: argparse.Namespace) -> int:
         result = train_siamese(cat, backbone=args.backbone, input_size=args.image_size,
                                weights=_weights(args.weights), batch_triplets=max(1, args.batch_size // 3),
                                learning_rate=args.lr or 1e-4, triplets_per_epoch=args.triplets_per_epoch,
-                               out_dir=out / "run", select_by="val_recall@10", verbose=0 if args.json else 1,
+                               out_dir=out / "run", select_by=_select_by(args.select_by or "val_recall@10"),
+                               verbose=0 if args.json else 1,
                                **common)
         save_model(result.model, out / "model.keras")
         summary = {"model": str(out / "model.keras"), "best_epoch": result.best_epoch,
+                   "select_by": _select_by(args.select_by or "val_recall@10"),
                    "collapsed": result.collapsed, "last_epoch": _last(result.history)}
     elif args.model == "dvbpr":
         from fashionsim.recommend.training import save_dvbpr, train_dvbpr
@@ -51,8 +60,15 @@ def run(args: argparse.Namespace) -> int:
                    "last_epoch": _last(result.history)}
     else:  # pragma: no cover - argparse restricts the choices
         raise UsageError(f"unknown model {args.model!r}")
-    emit(summary, args.json, lambda d: f"saved {d['model']}\n" + "\n".join(
-        f"  {k}: {v:.4g}" if isinstance(v, float) else f"  {k}: {v}" for k, v in d["last_epoch"].items()))
+    def text(d):
+        kept = ""
+        if d.get("best_epoch") is not None:
+            kept = f" (the weights of epoch {d['best_epoch']}" + (f", best {d['select_by']})" if d.get("select_by")
+                                                                   else ")")
+        return f"saved {d['model']}{kept}\nlast epoch:\n" + "\n".join(
+            f"  {k}: {v:.4g}" if isinstance(v, float) else f"  {k}: {v}" for k, v in d["last_epoch"].items())
+
+    emit(summary, args.json, text)
     return 0
 
 
@@ -73,6 +89,9 @@ def register(sub) -> None:
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--batch-size", type=int, default=42, help="images per batch (siamese: 3 per triplet)")
     p.add_argument("--triplets-per-epoch", type=int, default=504, help="siamese only")
+    p.add_argument("--select-by", default=None, metavar="none|val_recall@K",
+                   help="siamese only: keep the epoch with the best validation metric (default val_recall@10; "
+                        "also val_clean_recall@K), or 'none' to keep the last epoch")
     p.add_argument("--lr", type=float, default=None, help="learning rate (default: the model's own)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")

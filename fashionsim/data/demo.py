@@ -59,8 +59,19 @@ _MIN_INTERACTIONS, _MAX_INTERACTIONS = 5, 40
 
 # ------------------------------------------------------------------ helpers
 def default_demo_root() -> Path:
-    """``$FASHIONSIM_DATA_DIR/demo`` (``FASHIONSIM_DATA_DIR`` defaults to ``~/.cache/fashionsim``)."""
-    return Path(os.environ.get("FASHIONSIM_DATA_DIR", "~/.cache/fashionsim")).expanduser() / "demo"
+    """Where the demo catalog lives: ``$FASHIONSIM_DATA_DIR/demo``, else ``<user cache dir>/fashionsim/demo``.
+
+    The user cache dir is the platform's (``platformdirs.user_cache_dir``):
+    ``$XDG_CACHE_HOME`` or ``~/.cache`` on Linux, ``~/Library/Caches`` on
+    macOS, ``%LOCALAPPDATA%`` on Windows. ``make demo``, the command line and
+    the notebooks all resolve it here, so they share one copy.
+    """
+    given = os.environ.get("FASHIONSIM_DATA_DIR")
+    if given:
+        return Path(given).expanduser() / "demo"
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("fashionsim", appauthor=False)) / "demo"
 
 
 def _check_params(n_products: int, n_users: int, image_size: int, n_shop: int, n_street: int) -> dict[str, int]:

@@ -64,28 +64,60 @@ class FactorScores:
 
 
 def top_n(scores, users: Sequence[int] | np.ndarray, n: int = 10, *, exclude=None) -> tuple[np.ndarray, np.ndarray]:
-    """Each user's ``n`` best items, best first: ``(items, values)``, both (len(users), n).
+    """Each user's ``n`` best items, best first: ``(items, values)``, both (len(users), width).
 
     ``scores`` is (n_users, n_items) array-like (:class:`FactorScores`, an array,
     ``np.broadcast_to(popularity, shape)``); ``exclude`` a sparse (n_users, n_items)
-    matrix of items not to recommend (what the user already has), or None.
-    Excluded items get −inf and come last if fewer than ``n`` remain.
+    matrix, indexed by user code like ``scores``, of items never to recommend
+    (what the user already has), or None.
+
+    Excluded items are never returned. When a user has fewer than ``n`` items
+    left, fewer are returned: ``width`` is ``min(n, n_items, most items left to
+    any of these users)`` and a row with fewer items ends in item ``-1`` with
+    value ``-inf`` (:func:`unseen_counts` says how many are real). A user who has
+    every item gets a row of ``-1`` only (or width 0 when every user does).
     """
     users = np.atleast_1d(np.asarray(users, dtype=np.int64))
     n_users, n_items = scores.shape
     if users.size and (users.min() < 0 or users.max() >= n_users):
         raise ValueError(f"user codes must lie in [0, {n_users}), got {users[(users < 0) | (users >= n_users)][:5]}")
-    if not 1 <= n <= n_items:
-        raise ValueError(f"n must be in [1, {n_items}], got {n}")
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n must be an int in [1, {n_items}], got {n!r}")
     block = np.array(scores[users], dtype=np.float64)
+    blocked = np.zeros(block.shape, dtype=bool)
     if exclude is not None:
-        mask = exclude[users]
-        rows, cols = mask.nonzero()
-        block[rows, cols] = -np.inf
-    part = np.argpartition(-block, n - 1, axis=1)[:, :n]
-    order = np.argsort(-np.take_along_axis(block, part, axis=1), axis=1, kind="stable")
+        if tuple(exclude.shape) != (n_users, n_items):
+            raise ValueError(f"exclude must be (n_users, n_items) = {(n_users, n_items)} like scores, indexed by "
+                             f"user code; got {tuple(exclude.shape)}")
+        rows, cols = exclude[users].nonzero()
+        blocked[rows, cols] = True
+    left = n_items - blocked.sum(axis=1)
+    width = int(min(n, n_items, left.max(initial=0)))
+    if width == 0:
+        return np.zeros((len(users), 0), dtype=np.int64), np.zeros((len(users), 0), dtype=np.float64)
+    # Rank on a key in which every allowed item (even one scored NaN or -inf) beats every excluded one.
+    floor = np.finfo(np.float64).min
+    key = np.where(np.isnan(block), floor, np.maximum(block, floor))
+    key[blocked] = -np.inf
+    part = np.argpartition(-key, width - 1, axis=1)[:, :width]
+    order = np.argsort(-np.take_along_axis(key, part, axis=1), axis=1, kind="stable")
     items = np.take_along_axis(part, order, axis=1)
-    return items, np.take_along_axis(block, items, axis=1)
+    values = np.take_along_axis(block, items, axis=1)
+    missing = np.arange(width)[None, :] >= left[:, None]
+    items[missing] = -1
+    values[missing] = -np.inf
+    return items, values
+
+
+def unseen_counts(exclude, users: Sequence[int] | np.ndarray, n_items: int) -> np.ndarray:
+    """How many items each of ``users`` has not got (``exclude`` as in :func:`top_n`), shape (len(users),)."""
+    users = np.atleast_1d(np.asarray(users, dtype=np.int64))
+    if exclude is None:
+        return np.full(len(users), n_items, dtype=np.int64)
+    rows, cols = exclude[users].nonzero()
+    had = np.zeros((len(users), n_items), dtype=bool)
+    had[rows, cols] = True
+    return n_items - had.sum(axis=1)
 
 
 # --------------------------------------------------------------------------- from a Keras model
