@@ -1,243 +1,62 @@
-"""Tags from product descriptions: nouns and adjectives, TF-IDF top tags, a label vocabulary.
+"""TagExtractor: product texts -> TF-IDF top tags -> a tag vocabulary -> the multilabel matrix.
 
-A description is split into sentences, tokenised with NLTK's Treebank
-tokenizer and part-of-speech tagged; nouns and adjectives become candidate
-tags. :class:`TagExtractor` fits ONE TF-IDF over the whole corpus, keeps each
-item's ``top_k`` most important words, and makes the vocabulary of the
-``n_nouns`` most common nouns and ``n_adjectives`` most common adjectives among
-those top words; its ``transform`` is the multilabel matrix (one column per
-tag). Taught in notebook 01.
-
-POS tagger, in order of preference (``tagger="auto"``):
-
-1. NLTK's averaged perceptron tagger (Penn tags), when its data is installed
-   (``python -m nltk.downloader averaged_perceptron_tagger_eng``);
-2. the offline Brill tagger trained on UD English-EWT shipped by the PyPI
-   package ``brill-postagger`` (universal tags; ``pip install brill-postagger``);
-3. otherwise a ``LookupError`` that says how to install either.
-
->>> extract_nouns("A red cotton dress with long sleeves.")        # doctest: +SKIP
-['cotton', 'dress', 'sleeves']
->>> extract_adjectives("A red cotton dress with long sleeves.")   # doctest: +SKIP
-['red', 'long']
+Part of :mod:`fashionsim.tags` (import it from there). Taught in notebook 01.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import functools
-import re
 import warnings
-from collections.abc import Collection, Iterable, Sequence
-from typing import Any
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-__all__ = [
-    "STOPWORDS", "NOUN_TAGS", "ADJECTIVE_TAGS", "PosTagger", "get_tagger", "tokenize",
-    "extract_nouns", "extract_adjectives", "nouns_and_adjectives", "TagExtractor", "decode_tags",
-    "plot_tag_frequencies",
-]
+from fashionsim.tags import get_tagger, nouns_and_adjectives
+from fashionsim.tags.lexicon import load_lexicon, normalize_tag, variant_key
 
-# A small English stopword list (NLTK's stopwords corpus needs a download).
-STOPWORDS: frozenset[str] = frozenset("""
-a about above after again against all also am an and any are as at be because been before being below
-between both but by can could did do does doing down during each either etc few for from further had has
-have having he her here hers herself him himself his how i if in into is it its itself just least less
-made make many may me might more most much must my myself neither no nor not now of off on once only or
-other our ours ourselves out over own per same she should so some such than that the their theirs them
-themselves then there these they this those through to too under until up upon us very via was we were
-what when where which while who whom why will with within without would yet you your yours yourself
-yourselves one two three four five six seven eight nine ten new
-""".split())
-
-#: POS tags read as nouns / adjectives: Penn Treebank (perceptron) and universal (Brill) tag sets.
-NOUN_TAGS: frozenset[str] = frozenset({"NN", "NNS", "NNP", "NNPS", "NOUN", "PROPN"})
-ADJECTIVE_TAGS: frozenset[str] = frozenset({"JJ", "JJR", "JJS", "ADJ"})
-
-_INSTALL_HINT = (
-    "no part-of-speech tagger is available. Install one of: NLTK's perceptron tagger data "
-    "(python -m nltk.downloader averaged_perceptron_tagger_eng), or the offline Brill tagger "
-    "(pip install brill-postagger)."
-)
-_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|[\r\n]+")
+__all__ = ["TagExtractor", "decode_tags", "plot_tag_frequencies", "learn_variants", "learn_stop_tags"]
 
 
-# --------------------------------------------------------------------------- tagger
-@dataclasses.dataclass(frozen=True)
-class PosTagger:
-    """A loaded part-of-speech tagger: ``name`` (``perceptron``|``brill``), its tag set, the NLTK model."""
+def learn_variants(words: Iterable[str], counts: dict[str, int] | None = None) -> dict[str, str]:
+    """Spelling variants found together in a corpus -> one tag: ``{"shirts": "shirt", "tshirt": "t-shirt"}``.
 
-    name: str
-    tagset: str
-    model: Any = dataclasses.field(repr=False, compare=False)
-
-    def tag_sents(self, sentences: Sequence[Sequence[str]]) -> list[list[tuple[str, str]]]:
-        """Tag tokenised sentences: ``[["red", "dress"]] -> [[("red", "ADJ"), ("dress", "NOUN")]]``."""
-        return self.model.tag_sents([list(s) for s in sentences])
-
-
-def _perceptron_tagger() -> PosTagger:
-    import nltk
-
-    nltk.data.find("taggers/averaged_perceptron_tagger_eng/")  # LookupError when missing; never downloads
-    from nltk.tag.perceptron import PerceptronTagger
-
-    return PosTagger("perceptron", "penn", PerceptronTagger(lang="eng"))
-
-
-def _brill_model_file():
-    """The pickled English Brill tagger inside the installed ``brill_postaggers`` package."""
-    import importlib.resources
-
-    resource = importlib.resources.files("brill_postaggers").joinpath("en_ewt-ud-brill.pkl")
-    if not resource.is_file():
-        raise FileNotFoundError(f"the brill-postagger package has no English model at {resource}")
-    return resource
-
-
-def _brill_tagger() -> PosTagger:
-    import pickle
-
-    import nltk  # noqa: F401 - the pickle holds nltk classes
-
-    # The model file is part of an installed package (trusted code on this machine), not a download.
-    with _brill_model_file().open("rb") as handle:
-        model = pickle.load(handle)  # noqa: S301
-    return PosTagger("brill", "universal", model)
-
-
-@functools.lru_cache(maxsize=4)
-def get_tagger(name: str = "auto") -> PosTagger:
-    """Load (once, then cached) the POS tagger ``name``: ``"auto"``, ``"perceptron"`` or ``"brill"``.
-
-    ``"auto"`` takes NLTK's perceptron tagger when its data is installed, else
-    the offline Brill tagger, else raises ``LookupError`` with install hints.
+    Words sharing a :func:`~fashionsim.tags.lexicon.variant_key` (singular, no
+    hyphens) are merged when at least two of them occur; the tag is the
+    lexicon's spelling when the key is a lexicon word, else the normalised form
+    of the most frequent variant. A word with no variant in the corpus stays as
+    it is ("sleeves" alone stays "sleeves").
     """
-    if name not in ("auto", "perceptron", "brill"):
-        raise ValueError(f"tagger must be 'auto', 'perceptron' or 'brill', got {name!r}")
-    errors = []
-    if name in ("auto", "perceptron"):
-        try:
-            return _perceptron_tagger()
-        except (LookupError, ImportError, OSError) as exc:
-            if name == "perceptron":
-                raise LookupError(
-                    "NLTK's perceptron tagger data is not installed "
-                    "(python -m nltk.downloader averaged_perceptron_tagger_eng); "
-                    "tagger='brill' works offline with pip install brill-postagger"
-                ) from exc
-            errors.append(f"perceptron: {type(exc).__name__}")
-    try:
-        return _brill_tagger()
-    except (ImportError, OSError) as exc:
-        errors.append(f"brill: {type(exc).__name__}: {exc}")
-        raise LookupError(f"{_INSTALL_HINT} ({'; '.join(errors)})") from exc
-
-
-def _resolve(tagger: str | PosTagger) -> PosTagger:
-    return tagger if isinstance(tagger, PosTagger) else get_tagger(tagger)
-
-
-# --------------------------------------------------------------------------- tokens and words
-def _check_texts(texts: Iterable[object]) -> list[str]:
-    out = []
-    for i, text in enumerate(texts):
-        if not isinstance(text, str):
-            raise TypeError(
-                f"description at position {i} is {type(text).__name__} ({text!r}), not str; "
-                "fill missing descriptions with '' first"
-            )
-        out.append(text)
+    lex = load_lexicon()
+    counts = counts or {}
+    groups: dict[str, list[str]] = {}
+    for w in sorted(set(words)):
+        groups.setdefault(variant_key(w, lex), []).append(w)
+    out: dict[str, str] = {}
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        forms = [normalize_tag(w, lex) for w in members]
+        known = [f for f in forms if lex.lookup(f) is not None]
+        tag = known[0] if known else normalize_tag(max(members, key=lambda w: (counts.get(w, 0), w)), lex)
+        out.update({w: tag for w in members if w != tag})
     return out
 
 
-@functools.lru_cache(maxsize=1)
-def _tokenizer():
-    from nltk.tokenize import TreebankWordTokenizer
+def learn_stop_tags(docs: Sequence[Sequence[str]], max_df: float) -> set[str]:
+    """Words in more than ``max_df`` of the documents that are not lexicon words: corpus filler ("content").
 
-    return TreebankWordTokenizer()
-
-
-def tokenize(text: str) -> list[list[str]]:
-    """Split ``text`` into sentences (a regex on ``.!?;`` and line breaks) of Treebank tokens."""
-    if not isinstance(text, str):
-        raise TypeError(f"text must be str, got {type(text).__name__}")
-    tokenizer = _tokenizer()
-    sentences = (s.strip() for s in _SENTENCE_END.split(text))
-    return [tokens for s in sentences if s for tokens in [tokenizer.tokenize(s)] if tokens]
-
-
-def _is_word(token: str, stopwords: Collection[str]) -> bool:
-    """A tag candidate: letters (any script), inner hyphens/apostrophes allowed, 2+ chars, no stopword."""
-    return len(token) > 1 and token.replace("-", "").replace("'", "").isalpha() and token not in stopwords
-
-
-def nouns_and_adjectives(
-    texts: Iterable[str] | pd.Series,
-    *,
-    tagger: str | PosTagger = "auto",
-    stopwords: Collection[str] = STOPWORDS,
-    progress: bool = False,
-) -> pd.DataFrame:
-    """Nouns and adjectives (lower-cased, in text order) of every description.
-
-    Returns a DataFrame with list columns ``nouns`` and ``adjectives``, one row
-    per text (index of the Series when given). Each distinct text is tagged
-    once, and all sentences go to the tagger in one ``tag_sents`` call per chunk.
-
-    >>> nouns_and_adjectives(["A red dress.", "Blue jeans."]).nouns.tolist()   # doctest: +SKIP
-    [['dress'], ['jeans']]
+    Garment, material, colour ... words of the lexicon are never stop tags, however common.
     """
-    from fashionsim._progress import progress as _progress
+    lex = load_lexicon()
+    n = len(docs)
+    df: dict[str, int] = {}
+    for doc in docs:
+        for w in set(doc):
+            df[w] = df.get(w, 0) + 1
+    return {w for w, k in df.items() if k > max_df * n and lex.pos(w) not in ("noun", "adj")}
 
-    index = texts.index if isinstance(texts, pd.Series) else None
-    values = _check_texts(texts)
-    pos = _resolve(tagger)
-    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=False)
-    sentences: list[list[str]] = []
-    owner: list[int] = []
-    for u, text in enumerate(uniques):
-        for tokens in tokenize(text):
-            sentences.append(tokens)
-            owner.append(u)
-    nouns: list[list[str]] = [[] for _ in range(len(uniques))]
-    adjectives: list[list[str]] = [[] for _ in range(len(uniques))]
-    chunk = 2048
-    starts = range(0, len(sentences), chunk)
-    for start in _progress(starts, enabled=progress, total=len(starts), desc="POS tagging"):
-        tagged = pos.tag_sents(sentences[start:start + chunk])
-        for u, sentence in zip(owner[start:start + chunk], tagged):
-            for token, tag in sentence:
-                word = token.lower()
-                if tag in NOUN_TAGS and _is_word(word, stopwords):
-                    nouns[u].append(word)
-                elif tag in ADJECTIVE_TAGS and _is_word(word, stopwords):
-                    adjectives[u].append(word)
-    return pd.DataFrame(
-        {"nouns": [list(nouns[c]) for c in codes], "adjectives": [list(adjectives[c]) for c in codes]},
-        index=index,
-    )
-
-
-def extract_nouns(text: str, *, tagger: str | PosTagger = "auto") -> list[str]:
-    """The nouns of ``text``, lower-cased, in order (stopwords, numbers and punctuation dropped)."""
-    if not isinstance(text, str):
-        raise TypeError(f"text must be str, got {type(text).__name__}")
-    return nouns_and_adjectives([text], tagger=tagger)["nouns"].iat[0]
-
-
-def extract_adjectives(text: str, *, tagger: str | PosTagger = "auto") -> list[str]:
-    """The adjectives of ``text``, lower-cased, in order (stopwords, numbers and punctuation dropped)."""
-    if not isinstance(text, str):
-        raise TypeError(f"text must be str, got {type(text).__name__}")
-    return nouns_and_adjectives([text], tagger=tagger)["adjectives"].iat[0]
-
-
-# --------------------------------------------------------------------------- TF-IDF tags
 def _identity(words: list[str]) -> list[str]:
     return words
 
@@ -256,7 +75,12 @@ def _ranked(matrix, k: int) -> tuple[np.ndarray, np.ndarray]:
 class TagExtractor(TransformerMixin, BaseEstimator):
     """Descriptions → multilabel tag matrix, with one TF-IDF fitted over the whole corpus.
 
-    ``fit`` tags every description, fits a single ``TfidfVectorizer`` over the
+    ``fit`` tags every description (:func:`~fashionsim.tags.nouns_and_adjectives`,
+    brands left out unless ``keep_proper_nouns``), merges the spelling variants
+    found in the corpus (``normalize``: shirt/shirts, t-shirt/tshirt; see
+    :func:`learn_variants`), drops the stop tags (words in more than ``max_df``
+    of the items that are not lexicon words; see :func:`learn_stop_tags`), fits
+    a single ``TfidfVectorizer`` over the
     nouns + adjectives of all items, keeps each item's ``top_k`` words by TF-IDF,
     and picks the vocabulary: the ``n_nouns`` nouns and ``n_adjectives``
     adjectives found in the most items' top words (a word's part of speech is
@@ -264,18 +88,23 @@ class TagExtractor(TransformerMixin, BaseEstimator):
     ``transform`` returns the label matrix (n_items, n_tags) of uint8, columns
     :meth:`get_feature_names_out`, made by a ``MultiLabelBinarizer``.
 
-    Fitted attributes: ``vectorizer_``, ``classes_`` (sorted tags), ``nouns_``,
+    Fitted attributes: ``vectorizer_``, ``classes_`` (sorted tags), ``nouns_``, ``variants_`` (word ->
+    tag), ``stop_tags_`` (sorted),
     ``adjectives_``, ``frequencies_`` (DataFrame tag, pos, n_items: how many
     fitted items have the tag among their top words), ``binarizer_``, ``tagger_``.
 
     >>> Y = TagExtractor(top_k=10).fit_transform(cat.products.description)   # doctest: +SKIP
     """
 
-    def __init__(self, *, top_k: int = 10, n_nouns: int = 25, n_adjectives: int = 25, tagger: str = "auto") -> None:
+    def __init__(self, *, top_k: int = 10, n_nouns: int = 25, n_adjectives: int = 25, tagger: str = "auto",
+                 normalize: bool = True, max_df: float = 0.3, keep_proper_nouns: bool = False) -> None:
         self.top_k = top_k
         self.n_nouns = n_nouns
         self.n_adjectives = n_adjectives
         self.tagger = tagger
+        self.normalize = normalize
+        self.max_df = max_df
+        self.keep_proper_nouns = keep_proper_nouns
 
     # ------------------------------------------------------------------ fitting
     def _check_params(self) -> None:
@@ -285,16 +114,39 @@ class TagExtractor(TransformerMixin, BaseEstimator):
                 raise ValueError(f"{name} must be an int >= {low}, got {value!r}")
         if self.n_nouns + self.n_adjectives < 1:
             raise ValueError("n_nouns + n_adjectives must be at least 1")
+        if isinstance(self.max_df, bool) or not isinstance(self.max_df, (int, float)) or not 0 < self.max_df <= 1:
+            raise ValueError(f"max_df must be a fraction in (0, 1], got {self.max_df!r}")
 
     def _words(self, X) -> pd.DataFrame:
         if isinstance(X, str):
             raise TypeError("X must be a list or Series of descriptions, not one string")
-        return nouns_and_adjectives(X, tagger=self.tagger_)
+        return nouns_and_adjectives(X, tagger=self.tagger_, keep_proper_nouns=self.keep_proper_nouns)
+
+    def _clean(self, words: pd.DataFrame) -> pd.DataFrame:
+        """Apply the fitted variants and stop tags to tagged words."""
+        variants, stop = self.variants_, self.stop_tags_
+
+        def fix(ws: list[str]) -> list[str]:
+            return [t for t in (variants.get(w, w) for w in ws) if t not in stop]
+
+        return pd.DataFrame({"nouns": [fix(ws) for ws in words["nouns"]],
+                             "adjectives": [fix(ws) for ws in words["adjectives"]]}, index=words.index)
+
+    def _learn_cleaning(self, words: pd.DataFrame) -> pd.DataFrame:
+        all_words = [w for col in ("nouns", "adjectives") for ws in words[col] for w in ws]
+        counts = pd.Series(all_words, dtype=object).value_counts().to_dict() if all_words else {}
+        self.variants_ = learn_variants(counts, counts) if self.normalize else {}
+        self.stop_tags_ = set()
+        merged = self._clean(words)
+        docs = [n + a for n, a in zip(merged["nouns"], merged["adjectives"])]
+        self.stop_tags_ = learn_stop_tags(docs, float(self.max_df))
+        return self._clean(words)
 
     def _fit_words(self, words: pd.DataFrame) -> list[list[str]]:
         from sklearn.feature_extraction.text import TfidfVectorizer
         from sklearn.preprocessing import MultiLabelBinarizer
 
+        words = self._learn_cleaning(words)
         docs = [n + a for n, a in zip(words["nouns"], words["adjectives"])]
         vectorizer = TfidfVectorizer(analyzer=_identity)
         try:
@@ -339,6 +191,7 @@ class TagExtractor(TransformerMixin, BaseEstimator):
         return out
 
     def _tags_of_words(self, words: pd.DataFrame) -> list[list[str]]:
+        words = self._clean(words)
         docs = [n + a for n, a in zip(words["nouns"], words["adjectives"])]
         rows, cols = _ranked(self.vectorizer_.transform(docs), self.top_k)
         return self._tags_from_ranked(rows, cols, len(docs))
@@ -360,7 +213,7 @@ class TagExtractor(TransformerMixin, BaseEstimator):
     def top_tags(self, X: Iterable[str] | pd.Series) -> list[list[str]]:
         """Each item's ``top_k`` nouns/adjectives by TF-IDF (best first), before the vocabulary filter."""
         check_is_fitted(self, "vectorizer_")
-        words = self._words(X)
+        words = self._clean(self._words(X))
         docs = [n + a for n, a in zip(words["nouns"], words["adjectives"])]
         rows, cols = _ranked(self.vectorizer_.transform(docs), self.top_k)
         terms = self.vectorizer_.get_feature_names_out()
@@ -417,6 +270,8 @@ class TagExtractor(TransformerMixin, BaseEstimator):
             "adjectives": [str(t) for t in self.adjectives_],
             "n_items": {str(t): int(n) for t, n in zip(self.frequencies_["tag"], self.frequencies_["n_items"])},
             "tagger": self.tagger_.name,
+            "variants": dict(sorted(self.variants_.items())),
+            "stop_tags": sorted(self.stop_tags_),
         }
 
 
