@@ -140,3 +140,167 @@ def test_bad_input_is_one_line_and_exit_2(capsys, small_demo, workdir):
                            str(workdir / "shop.ann"))
         assert code == 2 and "notes.png" in err
     assert not list(workdir.glob("x.npy*")) and not (workdir / "e").exists()
+
+
+# ------------------------------------------------------------------ every user, --show, quiet output
+@pytest.fixture(scope="module")
+def rec_catalog(workdir) -> Path:
+    """A small demo catalog plus two users: one who has every item, one who has all but two."""
+    import shutil
+
+    import pandas as pd
+
+    from fashionsim.data import make_demo
+
+    src = workdir / "rec-src"
+    make_demo(src, seed=1, n_products=20, n_users=8, image_size=32)
+    out = workdir / "rec"
+    shutil.copytree(src, out)
+    products = pd.read_csv(out / "products.csv", dtype=str)["product_id"].tolist()
+    inter = pd.read_csv(out / "interactions.csv", dtype=str)
+    # (the last item in test: BPR training needs a negative for every user)
+    extra = [{"user_id": "uall", "product_id": p, "split": "train" if p != products[-1] else "test"}
+             for p in products]
+    extra += [{"user_id": "umost", "product_id": p, "split": "train"} for p in products[:-2]]
+    pd.concat([inter, pd.DataFrame(extra)]).to_csv(out / "interactions.csv", index=False)
+    return out
+
+
+@pytest.fixture(scope="module")
+def rec_model(rec_catalog, workdir) -> Path:
+    out = workdir / "rec-dvbpr"
+    code = main(["train", "dvbpr", "--catalog", str(rec_catalog), "--out", str(out), "--epochs", "1",
+                 "--image-size", "32", "--batch-size", "64", "--json"])
+    assert code == 0
+    return out
+
+
+def test_recommend_works_for_every_user(capsys, rec_catalog, rec_model):
+    import math
+
+    import pandas as pd
+
+    inter = pd.read_csv(rec_catalog / "interactions.csv", dtype=str)
+    n_items = len(pd.read_csv(rec_catalog / "products.csv"))
+    users = sorted(inter["user_id"].unique())
+    assert users[-1] == "umost" and "uall" in users
+    for user in users:
+        code = main(["recommend", "--model", str(rec_model), "--catalog", str(rec_catalog), "--user", user,
+                     "-n", "5", "--json"])
+        out, err = capsys.readouterr()
+        assert code == 0, (user, err)
+        payload = json.loads(out, parse_constant=lambda c: pytest.fail(f"not strict JSON: {c} for {user}"))
+        had = set(inter.loc[inter.user_id == user, "product_id"])
+        got = [item["product_id"] for item in payload["items"]]
+        assert not had & set(got), user                                     # never what they already have
+        assert len(got) == len(set(got)) == min(5, n_items - len(had)), user
+        assert all(math.isfinite(item["score"]) for item in payload["items"])
+        assert all(item["category"] and item["color"] for item in payload["items"])
+        scores = [item["score"] for item in payload["items"]]
+        assert scores == sorted(scores, reverse=True)
+        if len(got) < 5:
+            assert "note" in payload, user
+    # the user who has everything: nothing back, said so, exit 0 (text output too)
+    code = main(["recommend", "--model", str(rec_model), "--catalog", str(rec_catalog), "--user", "uall"])
+    out, _ = capsys.readouterr()
+    assert code == 0 and "every item" in out and "-inf" not in out.lower()
+    code = main(["recommend", "--model", str(rec_model), "--catalog", str(rec_catalog), "--user", "umost", "-n", "9"])
+    out, _ = capsys.readouterr()
+    assert code == 0 and "only 2 items" in out and out.count(" score ") == 2
+
+
+def test_recommend_text_names_category_and_colour_and_show(capsys, rec_catalog, rec_model, workdir):
+    from PIL import Image
+
+    import pandas as pd
+
+    products = pd.read_csv(rec_catalog / "products.csv", dtype=str).set_index("product_id")
+    user = pd.read_csv(rec_catalog / "interactions.csv", dtype=str).groupby("user_id").size().idxmin()
+    picture = workdir / "shown" / "rec.png"
+    code = main(["recommend", "--model", str(rec_model), "--catalog", str(rec_catalog), "--user", user,
+                 "-n", "3", "--show", str(picture)])
+    out, _ = capsys.readouterr()
+    assert code == 0
+    lines = [line for line in out.splitlines() if " score " in line]
+    assert len(lines) == 3
+    for line in lines:
+        pid = line.split()[1]
+        assert f"{products.at[pid, 'category']}, {products.at[pid, 'color']}" in line
+    assert f"picture: {picture.resolve()}" in out
+    with Image.open(picture) as img:
+        assert img.format == "PNG" and img.width > 300 and img.height > 150
+    image = next((rec_catalog / "images").glob("*_shop0.png"))
+    code = main(["recommend", "--model", str(rec_model), "--catalog", str(rec_catalog), "--image", str(image),
+                 "-n", "3", "--show", str(workdir / "shown" / "cold.png"), "--json"])
+    out, _ = capsys.readouterr()
+    assert code == 0 and Path(json.loads(out)["picture"]).is_file()
+    code = main(["recommend", "--model", str(rec_model), "--catalog", str(rec_catalog), "--user", "u003",
+                 "--show", str(workdir / "shown" / "rec.jpg")])
+    _, err = capsys.readouterr()
+    assert code == 2 and ".png" in err
+
+
+def test_search_show_and_text_names_category_and_colour(capsys, small_demo, workdir):
+    from PIL import Image
+
+    import pandas as pd
+
+    model = workdir / "siamese" / "model.keras"
+    if not model.is_file():
+        assert main(["train", "siamese", "--catalog", str(small_demo), "--out", str(workdir / "siamese"),
+                     "--epochs", "1", "--triplets-per-epoch", "42", "--json"]) == 0
+    emb, index = workdir / "show-shop.npy", workdir / "show-shop.ann"
+    assert main(["embed", "--model", str(model), "--catalog", str(small_demo), "--source", "shop",
+                 "--out", str(emb), "--json"]) == 0
+    assert main(["index", str(emb), "--out", str(index), "--n-trees", "5", "--json"]) == 0
+    capsys.readouterr()
+    street = sorted((small_demo / "images").glob("*_street0.png"))[:2]
+    picture = workdir / "shown" / "search.png"
+    code = main(["search", *map(str, street), "--model", str(model), "--index", str(index), "-k", "4",
+                 "--show", str(picture)])
+    out, _ = capsys.readouterr()
+    assert code == 0
+    products = pd.read_csv(small_demo / "products.csv", dtype=str).set_index("product_id")
+    lines = [line for line in out.splitlines() if " distance " in line]
+    assert len(lines) == 8
+    for line in lines:
+        pid = line.split()[1]
+        assert f"{products.at[pid, 'category']}, {products.at[pid, 'color']}" in line
+    with Image.open(picture) as img:
+        assert img.format == "PNG" and img.width > 300 and img.height > 200
+    code = main(["search", str(street[0]), "--model", str(model), "--index", str(index), "-k", "2", "--json"])
+    out, _ = capsys.readouterr()
+    hit = json.loads(out)[0]["results"][0]
+    assert code == 0 and hit["category"] == products.at[hit["product_id"], "category"]
+
+
+def test_evaluate_prints_the_paths_it_wrote(capsys, small_demo, workdir):
+    model = workdir / "siamese" / "model.keras"
+    if not model.is_file():
+        pytest.skip("needs the siamese model of test_siamese_embed_index_search")
+    out_dir = workdir / "eval-text"
+    code = main(["evaluate", "--catalog", str(small_demo), "--siamese", str(model), "--out", str(out_dir)])
+    out, _ = capsys.readouterr()
+    assert code == 0
+    written = [line.split(" ", 1)[1] for line in out.splitlines() if line.startswith("wrote ")]
+    assert str((out_dir / "report.json").resolve()) in written
+    assert len(written) >= 3 and all(Path(p).is_file() for p in written)
+
+
+_TF_LINE = r"(absl::InitializeLog|cuda|cuInit|oneDNN|tensorflow|TF-TRT|^[IWEF]\d{4} )"
+
+
+def test_quiet_by_default_no_tensorflow_lines_on_stderr(rec_catalog, rec_model):
+    import os
+    import re
+
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("TF_CPP_MIN_LOG_LEVEL", "TF_ENABLE_ONEDNN_OPTS", "GLOG_minloglevel", "GRPC_VERBOSITY")}
+    result = subprocess.run([sys.executable, "-m", "fashionsim", "recommend", "--model", str(rec_model),
+                             "--catalog", str(rec_catalog), "--user", "u000", "-n", "2"],
+                            capture_output=True, text=True, env=env, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "score" in result.stdout
+    tf_lines = [line for line in result.stderr.splitlines() if re.search(_TF_LINE, line, flags=re.I)]
+    assert not tf_lines, result.stderr
+    assert result.stderr.strip() == "", result.stderr

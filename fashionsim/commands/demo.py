@@ -21,6 +21,9 @@ def run(args: argparse.Namespace) -> int:
         matplotlib.use("Agg")
         demo.contact_sheet(cat, args.contact_sheet)
         info["contact_sheet"] = str(Path(args.contact_sheet).resolve())
+    if args.path:   # just the folder, for scripts: "$(fashionsim demo-data --path)/images/p0003_street0.png"
+        print(info["root"])
+        return 0
     emit(info, args.json, lambda d: "demo catalog (generated, not photographs)\n"
          + "\n".join(f"  {k}: {v}" for k, v in d.items()))
     return 0
@@ -34,5 +37,6 @@ def register(sub) -> None:
                                        "e.g. ~/.cache/fashionsim/demo)")
     p.add_argument("--seed", type=int, default=0, help="generator seed (default 0)")
     p.add_argument("--contact-sheet", help="also save a contact sheet of sample products to this PNG")
+    p.add_argument("--path", action="store_true", help="print only the demo catalog's folder (for scripts)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(func=run)
