@@ -14,6 +14,13 @@ run. Two rows:
   ``extract_adjs`` (each tokenises and tags the text again), the per-item
   TF-IDF above, then counting and ``MultiLabelBinarizer``.
 
+* ``tags: per-text vs batch tagging`` — the fashion-aware tagger's two forms on
+  the same texts, timed alternately in one run: per-text calls
+  (``extract_nouns(t)`` then ``extract_adjectives(t)`` for each text, the call
+  cache emptied before every run) and one ``nouns_and_adjectives(texts)`` call;
+  ``extra`` has both rates and their ratio (target: per-text at least half the
+  batch rate), and the plain NN*/JJ* batch reading for comparison.
+
 Figures are descriptions per second (``extra``). Quick: 50 descriptions;
 full: 2,000 (the reference needs minutes for that).
 """
@@ -142,4 +149,45 @@ def run(quick: bool = False) -> list[BenchRow]:
         note="tagging included; the reference tags every text twice (nouns, then adjectives)",
         extra={"ours_desc_per_s": n / ours_s, "reference_desc_per_s": n / ref_s, "tagger": tagger.name},
     ))
+    rows.append(_per_text_row(texts, tagger, repeat=repeat))
     return rows
+
+
+def _per_text_row(texts: list[str], tagger, *, repeat: int) -> BenchRow:
+    """Per-text calls vs the batch call of the tagging pipeline, timed alternately (same machine load)."""
+    import statistics
+    import time
+
+    from fashionsim import tags
+
+    def per_text():
+        tags._tag_words_cached.cache_clear()  # no help from an earlier run
+        for text in texts:
+            tags.extract_nouns(text, tagger=tagger.name)
+            tags.extract_adjectives(text, tagger=tagger.name)
+
+    def batch():
+        tags.nouns_and_adjectives(texts, tagger=tagger)
+
+    def plain():
+        tags.nouns_and_adjectives(texts, tagger=tagger, plain=True)
+
+    per_text(), batch()  # warm: lexicon, word tables
+    times: dict[str, list[float]] = {"per_text": [], "batch": [], "plain": []}
+    for _ in range(max(repeat, 3)):
+        for name, fn in (("per_text", per_text), ("batch", batch), ("plain", plain)):
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    per_text_s, batch_s, plain_s = (statistics.median(times[k]) for k in ("per_text", "batch", "plain"))
+    n = len(texts)
+    tags._tag_words_cached.cache_clear()
+    return BenchRow(
+        name="tags: per-text vs batch tagging", size=f"{n} descriptions", ours_s=per_text_s, reference_s=None,
+        peak_mib=peak_memory_mib(batch),
+        note=(f"per-text extract_nouns + extract_adjectives: {n / per_text_s:.0f} texts/s; one "
+              f"nouns_and_adjectives call: {n / batch_s:.0f} texts/s (same run)"),
+        extra={"per_text_desc_per_s": n / per_text_s, "batch_desc_per_s": n / batch_s,
+               "per_text_over_batch": batch_s / per_text_s, "plain_batch_desc_per_s": n / plain_s,
+               "tagger": tagger.name},
+    )

@@ -88,8 +88,8 @@ class TagExtractor(TransformerMixin, BaseEstimator):
     ``transform`` returns the label matrix (n_items, n_tags) of uint8, columns
     :meth:`get_feature_names_out`, made by a ``MultiLabelBinarizer``.
 
-    Fitted attributes: ``vectorizer_``, ``classes_`` (sorted tags), ``nouns_``, ``variants_`` (word ->
-    tag), ``stop_tags_`` (sorted),
+    Fitted attributes: ``vectorizer_``, ``classes_`` (sorted tags), ``nouns_``, ``variants_`` (dict word ->
+    tag), ``stop_tags_`` (frozenset),
     ``adjectives_``, ``frequencies_`` (DataFrame tag, pos, n_items: how many
     fitted items have the tag among their top words), ``binarizer_``, ``tagger_``.
 
@@ -136,10 +136,10 @@ class TagExtractor(TransformerMixin, BaseEstimator):
         all_words = [w for col in ("nouns", "adjectives") for ws in words[col] for w in ws]
         counts = pd.Series(all_words, dtype=object).value_counts().to_dict() if all_words else {}
         self.variants_ = learn_variants(counts, counts) if self.normalize else {}
-        self.stop_tags_ = set()
+        self.stop_tags_ = frozenset()
         merged = self._clean(words)
         docs = [n + a for n, a in zip(merged["nouns"], merged["adjectives"])]
-        self.stop_tags_ = learn_stop_tags(docs, float(self.max_df))
+        self.stop_tags_ = frozenset(learn_stop_tags(docs, float(self.max_df)))
         return self._clean(words)
 
     def _fit_words(self, words: pd.DataFrame) -> list[list[str]]:
