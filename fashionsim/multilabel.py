@@ -266,7 +266,7 @@ def train_multilabel(
         val_ds = images.dataset(val.paths, input_size, batch_size, labels=val.labels)
     seconds = 0.0
     for epoch in range(start, int(epochs)):
-        seed_epoch(int(seed), epoch)
+        seed_epoch(int(seed), epoch, model)
         train_ds = images.dataset(train.paths, input_size, batch_size, augment=augment, seed=int(seed) + epoch,
                                   labels=train.labels, shuffle=True)
         tic = time.perf_counter()

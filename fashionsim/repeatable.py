@@ -85,10 +85,20 @@ def seed_training(seed: int, *, deterministic_ops: bool = True) -> None:
     keras.utils.set_random_seed(int(seed))
 
 
-def seed_epoch(seed: int, epoch: int) -> int:
-    """Reseed the global streams for ``epoch`` from ``(seed, epoch)``; returns that epoch's seed."""
+def seed_epoch(seed: int, epoch: int, model=None) -> int:
+    """Reseed the global streams for ``epoch`` from ``(seed, epoch)``; returns that epoch's seed.
+
+    With ``model``, also the state of each of its Keras seed generators (the
+    randomness of ``Dropout``, noise and random-augmentation layers), which a
+    saved ``.keras`` file does not keep: so a resumed run drops out the units an
+    uninterrupted one drops.
+    """
     import keras
 
     value = epoch_seed(seed, epoch)
     keras.utils.set_random_seed(value)
+    if model is not None:
+        generators = [v for v in model.variables if v.name == "seed_generator_state"]
+        for stream, state in enumerate(generators, start=1):
+            state.assign(np.array([epoch_seed(seed, epoch, stream), 0], dtype=state.dtype))
     return value

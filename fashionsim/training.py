@@ -510,7 +510,7 @@ def train_siamese(
     mined = mine(start_epoch) if start_epoch < epochs else None
     for epoch in _progress(range(start_epoch, epochs), enabled=progress, total=epochs - start_epoch, desc="epochs"):
         tick = time.perf_counter()
-        seed_epoch(seed, epoch)
+        seed_epoch(seed, epoch, model)
         n_used = (len(mined.triplets) // batch_triplets) * batch_triplets
         ds = triplet_dataset(train_cat, mined.triplets.iloc[:n_used], input_size=input_size,
                              batch_triplets=batch_triplets, seed=_epoch_seeds(seed, epoch)[1])

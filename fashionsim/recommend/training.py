@@ -185,7 +185,7 @@ def _fit_epochs(
     for epoch in _progress(range(start_epoch, epochs), enabled=progress, total=epochs - start_epoch,
                            desc=f"{image_model.name} epochs"):
         start = time.perf_counter()
-        seed_epoch(seed, epoch)
+        seed_epoch(seed, epoch, train_model)
         u, i, j = sampler.sample(triples_per_epoch, seed=np.random.default_rng([seed, epoch]))
         if catalog_step is not None:
             logs = _run_catalog_epoch(catalog_step, u, i, j, batch_size)
