@@ -304,3 +304,22 @@ def test_quiet_by_default_no_tensorflow_lines_on_stderr(rec_catalog, rec_model):
     tf_lines = [line for line in result.stderr.splitlines() if re.search(_TF_LINE, line, flags=re.I)]
     assert not tf_lines, result.stderr
     assert result.stderr.strip() == "", result.stderr
+
+
+def test_top_n_never_returns_excluded_items_and_returns_fewer_when_few_are_left():
+    import numpy as np
+    import scipy.sparse as sp
+
+    from fashionsim.recommend.scoring import top_n
+
+    scores = np.array([[5.0, 4, 3, 2], [1, 2, 3, 4], [np.nan, -np.inf, 0, 1]])
+    exclude = sp.csr_matrix(np.array([[1, 1, 1, 1], [1, 0, 1, 0], [0, 0, 0, 1]]))
+    items, values = top_n(scores, [0, 1, 2], n=3, exclude=exclude)
+    assert items.shape == (3, 3)
+    assert items[0].tolist() == [-1, -1, -1]                       # has everything: nothing real
+    assert items[1].tolist() == [3, 1, -1] and values[1, :2].tolist() == [4, 2]
+    assert set(items[2].tolist()) == {0, 1, 2}                     # NaN / -inf scores still beat excluded items
+    assert top_n(scores, [0], n=3, exclude=exclude)[0].shape == (1, 0)
+    assert top_n(scores, [1], n=10, exclude=exclude)[0].tolist() == [[3, 1]]
+    with pytest.raises(ValueError, match="exclude must be"):
+        top_n(scores, [1], n=2, exclude=exclude[[1]])              # a per-user slice is not the full matrix
