@@ -323,3 +323,29 @@ def test_top_n_never_returns_excluded_items_and_returns_fewer_when_few_are_left(
     assert top_n(scores, [1], n=10, exclude=exclude)[0].tolist() == [[3, 1]]
     with pytest.raises(ValueError, match="exclude must be"):
         top_n(scores, [1], n=2, exclude=exclude[[1]])              # a per-user slice is not the full matrix
+
+
+def test_one_demo_location_from_the_environment_or_the_user_cache(monkeypatch, tmp_path):
+    import re
+    import sys as _sys
+
+    from fashionsim.data import default_demo_root
+
+    monkeypatch.setenv("FASHIONSIM_DATA_DIR", str(tmp_path / "data"))
+    assert default_demo_root() == tmp_path / "data" / "demo"
+    monkeypatch.delenv("FASHIONSIM_DATA_DIR")
+    if _sys.platform.startswith("linux"):
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+        assert default_demo_root() == tmp_path / "xdg" / "fashionsim" / "demo"
+    makefile = (Path(__file__).resolve().parent.parent / "Makefile").read_text()
+    demo_target = re.search(r"^demo:.*?(?=^\S)", makefile, flags=re.M | re.S).group(0)
+    (demo_line,) = [line for line in demo_target.splitlines() if "demo-data" in line]
+    assert "--out" not in demo_line                                     # make demo uses the CLI's location
+    assert not re.search(r"^export FASHIONSIM_DATA_DIR", makefile, flags=re.M)
+
+
+def test_json_output_is_strict():
+    from fashionsim.commands._common import dumps
+
+    text = dumps({"a": float("nan"), "b": [float("inf"), -float("inf"), 1.5], "c": {"d": 2}})
+    assert json.loads(text) == {"a": None, "b": [None, None, 1.5], "c": {"d": 2}}

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import json
+
+from fashionsim.commands._common import dumps
 
 
 def run(args: argparse.Namespace) -> int:
     from fashionsim.bench import runner
 
     report = runner.run_all(quick=args.quick, only=args.only, progress=not args.json)
-    print(json.dumps(report, indent=2, default=str) if args.json else runner.format_table(report))
+    print(dumps(report) if args.json else runner.format_table(report))   # strict JSON: no NaN, no Infinity
     return 0
 
 
