@@ -35,7 +35,7 @@ def small_demo(workdir) -> Path:
 
 
 def test_help_of_every_subcommand():
-    for command in ["demo-data", "train", "embed", "index", "search", "recommend", "evaluate", "bench"]:
+    for command in ["demo-data", "catalog", "train", "embed", "index", "search", "recommend", "evaluate", "bench"]:
         result = subprocess.run([sys.executable, "-m", "fashionsim", command, "--help"], capture_output=True,
                                 text=True)
         assert result.returncode == 0 and "usage: fashionsim" in result.stdout, command
