@@ -1,6 +1,7 @@
 """Visually-aware recommendation with BPR: interactions, the sampler, DVBPR and baselines, scoring.
 
-* :mod:`~fashionsim.recommend.interactions` — sparse user × item matrices, the exact vectorised BPR sampler;
+* :mod:`~fashionsim.recommend.interactions` — sparse user × item matrices, the exact vectorised BPR sampler,
+  ``leave_last_out`` (per-user time split);
 * :mod:`~fashionsim.recommend.models` — Keras DVBPR (CNN / autoencoder / pretrained encoders), BPR-MF, the loss;
 * :mod:`~fashionsim.recommend.training` — ``train_dvbpr`` (checkpoints, resume), ``train_bpr_mf``;
 * :mod:`~fashionsim.recommend.scoring` — item vectors once, top-N, cold start;
@@ -27,6 +28,7 @@ from fashionsim.recommend.interactions import (
     Interactions,
     interactions_from_catalog,
     interactions_from_frame,
+    leave_last_out,
     popularity,
 )
 from fashionsim.recommend.items import item_image_ids, item_image_paths, load_item_images
@@ -51,7 +53,7 @@ _LAZY = {
 }
 
 __all__ = [
-    "BPRSampler", "Interactions", "interactions_from_catalog", "interactions_from_frame", "popularity",
+    "BPRSampler", "Interactions", "interactions_from_catalog", "interactions_from_frame", "leave_last_out", "popularity",
     "popularity_scores", "evaluate_split", "item_image_ids", "item_image_paths", "load_item_images", "FactorScores", "top_n",
     "user_vectors", "item_vectors", "item_tower", "model_scores", "score_new_item", "users_for_new_item", *_LAZY,
 ]

@@ -10,6 +10,9 @@ notebook 04.
 
 >>> inter = interactions_from_catalog(cat)                      # doctest: +SKIP
 >>> u, i, j = BPRSampler(inter.train).sample(1024, seed=0)      # doctest: +SKIP
+
+A purchase log with dates becomes a split by :func:`leave_last_out` (latest per
+user = test, the one before = validation).
 """
 
 from __future__ import annotations
@@ -134,6 +137,68 @@ def interactions_from_frame(
         name: _binary_csr(user_codes[split == name], item_codes[split == name], shape) for name in SPLITS
     }
     return Interactions(np.asarray(user_ids), np.asarray(item_index), **matrices)
+
+
+def leave_last_out(interactions: pd.DataFrame, time: str | None = None, n_test: int = 1,
+                   n_val: int = 1) -> pd.DataFrame:
+    """Split each user's interactions by time: the latest ``n_test`` are ``test``, the ``n_val`` before them ``val``.
+
+    ``interactions`` has ``user_id`` and ``product_id`` (any other columns are
+    kept; a ``split`` column is overwritten). ``time`` names a column to order by
+    (timestamps, dates, any sortable values); ``None`` orders by row: a later row
+    is a later interaction, as in a log. Ties keep row order. Each user keeps at
+    least one training interaction: a user with fewer than ``n_test + n_val + 1``
+    rows gives up test rows first, then validation rows (one row: train only;
+    two: train and test). ``n_val=0`` makes no validation split (the trainers then
+    train a fixed number of epochs). Vectorised: one sort of all rows.
+
+    Returns a copy with the ``split`` column, rows in the input order;
+    ``df.attrs["leave_last_out"]`` counts ``users``, ``train``, ``val``, ``test``
+    rows and ``users_without_test``.
+
+    >>> log = pd.DataFrame({"user_id": [1, 1, 1, 2], "product_id": ["a", "b", "c", "a"], "t": [3, 1, 2, 5]})
+    >>> leave_last_out(log, time="t")["split"].tolist()
+    ['test', 'train', 'val', 'train']
+    """
+    for name, value in (("n_test", n_test), ("n_val", n_val)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+            raise ValueError(f"{name} must be an int >= 0, got {value!r}")
+    missing = [c for c in ("user_id", "product_id") if c not in interactions.columns]
+    if time is not None and time not in interactions.columns:
+        missing.append(time)
+    if missing:
+        raise ValueError(f"interactions: missing column(s) {missing}; it has {list(interactions.columns)}")
+    frame = interactions.copy()
+    n = len(frame)
+    users = pd.factorize(frame["user_id"])[0]
+    if (users < 0).any():
+        raise ValueError(f"interactions: user_id missing at row(s) {np.flatnonzero(users < 0)[:5].tolist()}")
+    rows = np.arange(n)
+    if time is None:
+        order = np.lexsort((rows, users))
+    else:
+        stamps = frame[time]
+        if stamps.isna().any():
+            raise ValueError(f"interactions: {time!r} missing at row(s) {np.flatnonzero(stamps.isna())[:5].tolist()}")
+        ranks = pd.factorize(stamps, sort=True)[0]  # any sortable values (datetimes, strings) -> ordered codes
+        order = np.lexsort((rows, ranks, users))
+    sorted_users = users[order]
+    size = np.bincount(users)
+    start = np.concatenate(([0], np.cumsum(size)[:-1]))
+    from_end = (size[sorted_users] - 1) - (np.arange(n) - start[sorted_users])  # 0 = the user's latest
+    room = size[sorted_users] - 1  # rows that may be held out (one stays in train)
+    n_t = np.minimum(int(n_test), room)
+    n_v = np.minimum(int(n_val), room - n_t)
+    labels = np.where(from_end < n_t, "test", np.where(from_end < n_t + n_v, "val", "train"))
+    split = np.empty(n, dtype=object)
+    split[order] = labels
+    frame["split"] = split
+    counts = pd.Series(split).value_counts()
+    frame.attrs["leave_last_out"] = {
+        "users": int(len(size)), **{s: int(counts.get(s, 0)) for s in SPLITS},
+        "users_without_test": int(np.count_nonzero(np.minimum(int(n_test), size - 1) == 0)),
+    }
+    return frame
 
 
 def interactions_from_catalog(cat, *, items: str = "all") -> Interactions:
