@@ -21,7 +21,7 @@ import pandas as pd
 
 from fashionsim._random import RandomState, as_generator
 
-__all__ = ["sample_pairs", "semihard_negatives", "DEFAULT_CHUNK_ELEMENTS"]
+__all__ = ["sample_pairs", "semihard_negatives", "semihard_among", "DEFAULT_CHUNK_ELEMENTS"]
 
 #: How many distance-matrix entries one chunk of rows may hold (float64: 4M entries = 32 MiB).
 DEFAULT_CHUNK_ELEMENTS = 4_000_000
@@ -183,4 +183,72 @@ def semihard_negatives(
         return negatives
     diff = a - p[negatives]
     margins = np.einsum("ij,ij->i", diff, diff).astype(np.float64) - d_ap
+    return negatives, margins
+
+
+def semihard_among(
+    anchors: np.ndarray,
+    positives: np.ndarray,
+    candidates: np.ndarray,
+    allowed,
+    *,
+    return_margins: bool = False,
+    chunk_elements: int = DEFAULT_CHUNK_ELEMENTS,
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    """Semi-hard negatives chosen among the candidates a rule allows (metadata triplets, method 2).
+
+    ``anchors``, ``positives``: (n, d), row i a triplet's query and positive;
+    ``candidates``: (m, d), the pool negatives come from; ``allowed``: an (n, m)
+    bool array, or a callable ``allowed(start, stop) -> (stop − start, m)`` bool
+    array for rows ``start..stop`` (so the mask is never held whole). The
+    negative of row i is the allowed candidate closest to ``anchors[i]`` among
+    those farther than ``positives[i]`` (squared L2), else the farthest allowed
+    one; −1 when row i allows none. Returns ``negatives`` (n,) int64 indices
+    into ``candidates`` and, with ``return_margins``, d(a, n) − d(a, p) (NaN where −1).
+
+    >>> semihard_among(np.eye(2), np.eye(2), np.eye(2)[::-1], np.ones((2, 2), bool))
+    array([0, 1])
+    """
+    a, p, c = (np.asarray(x) for x in (anchors, positives, candidates))
+    if a.ndim != 2 or p.shape != a.shape or c.ndim != 2 or c.shape[1] != a.shape[1]:
+        raise ValueError(f"anchors and positives must be (n, d) and candidates (m, d), got {a.shape}, {p.shape} "
+                         f"and {c.shape}")
+    if not (np.isfinite(a).all() and np.isfinite(p).all() and np.isfinite(c).all()):
+        raise ValueError("anchors, positives and candidates must be finite (found NaN or inf embeddings)")
+    dtype = np.result_type(a.dtype, p.dtype, c.dtype, np.float32)
+    a, p, c = a.astype(dtype, copy=False), p.astype(dtype, copy=False), c.astype(dtype, copy=False)
+    n, m = len(a), len(c)
+    if callable(allowed):
+        mask_of = allowed
+    else:
+        mask = np.asarray(allowed, dtype=bool)
+        if mask.shape != (n, m):
+            raise ValueError(f"allowed must have shape {(n, m)}, got {mask.shape}")
+
+        def mask_of(start: int, stop: int) -> np.ndarray:
+            return mask[start:stop]
+
+    d_ap = np.einsum("ij,ij->i", a - p, a - p)
+    c_aug = np.hstack([-2.0 * c, np.einsum("ij,ij->i", c, c)[:, None]])       # score = |c|² − 2 a·c
+    a_aug = np.hstack([a, np.ones((n, 1), dtype=dtype)])
+    threshold = d_ap - np.einsum("ij,ij->i", a, a)
+    negatives = np.full(n, -1, dtype=np.int64)
+    rows = max(1, min(n, int(chunk_elements) // max(m, 1)))
+    for start in range(0, n, rows):
+        stop = min(n, start + rows)
+        ok = np.asarray(mask_of(start, stop), dtype=bool)
+        if ok.shape != (stop - start, m):
+            raise ValueError(f"allowed({start}, {stop}) must return shape {(stop - start, m)}, got {ok.shape}")
+        score = a_aug[start:stop] @ c_aug.T
+        farthest = np.argmax(np.where(ok, score, -np.inf), axis=1)
+        semihard = ok & (score > threshold[start:stop, None])
+        closest = np.argmin(np.where(semihard, score, np.inf), axis=1)
+        chosen = np.where(semihard.any(axis=1), closest, farthest)
+        negatives[start:stop] = np.where(ok.any(axis=1), chosen, -1)
+    if not return_margins:
+        return negatives
+    margins = np.full(n, np.nan)
+    has = negatives >= 0
+    diff = a[has] - c[negatives[has]]
+    margins[has] = np.einsum("ij,ij->i", diff, diff).astype(np.float64) - d_ap[has]
     return negatives, margins

@@ -56,7 +56,10 @@ MODEL_FILE = "model.keras"
 BEST_FILE = "best.weights.h5"
 STATE_FILE = "state.json"
 #: Settings a resumed run must share with the checkpoint it continues.
-_RESUME_KEYS = ("input_size", "margin", "batch_triplets", "triplets_per_epoch", "seed")
+_RESUME_KEYS = ("input_size", "margin", "batch_triplets", "triplets_per_epoch", "seed", "triplets")
+#: Fewer evaluation queries than this cannot carry best-epoch selection (recall jumps between evaluations).
+MIN_SELECTION_QUERIES = 20
+ROUTES = ("mined", "metadata")
 
 
 class CollapseWarning(RuntimeWarning):
@@ -365,6 +368,10 @@ def _log_line(entry: dict[str, Any], epochs: int, ks: Sequence[int]) -> str:
     shown = [k for k in ks if k in (1, 10)] or list(ks)[:2]
     if entry.get(f"val_recall@{shown[0]}") is not None:
         text += "  | val " + " ".join(f"R@{k} {entry[f'val_recall@{k}']:.2f}" for k in shown)
+    if entry.get(f"val_color_precision@{shown[-1]}") is not None:
+        text += "  | val " + " ".join(f"{label} P@{k} {entry[f'{prefix}{k}']:.2f}" for k in shown[-1:]
+                                      for label, prefix in (("category", "val_category_precision@"),
+                                                            ("category+colour", "val_color_precision@")))
     if entry["collapsed"]:
         text += "  COLLAPSED"
     return text + f"  ({entry['seconds']:.0f} s)"
@@ -389,7 +396,11 @@ def train_siamese(
     resume: bool = False,
     strategy=None,
     seed: int = 0,
+    triplets: str = "mined",
+    p_same_product: float = 0.9,
+    p_in_class: float = 0.3,
     select_by: str | None = None,
+    min_selection_queries: int = MIN_SELECTION_QUERIES,
     collapse_eps: float = 1e-3,
     stop_on_collapse: bool = False,
     embed_batch_size: int = 64,
@@ -423,6 +434,20 @@ def train_siamese(
     that scored highest on it (model selection on ``eval_split``; kept in the
     checkpoint as ``best.weights.h5``) instead of the last epoch's.
 
+    ``triplets``: ``"mined"`` (method 3: (street, shop) pairs of a product
+    with semi-hard negatives among the other pairs' shop photos; needs street
+    photos) or ``"metadata"`` (method 2, :mod:`fashionsim.deep_ranking`:
+    the four kinds of metadata triplet, ``p_same_product`` / ``p_in_class``,
+    drawn afresh each epoch, negatives re-mined semi-hard among those their
+    rule allows; works with one shop photo per product). The mined route is
+    evaluated by street-to-shop recall (``val_recall@K``), the metadata route
+    by same-category and same-category-and-colour precision@K
+    (``val_category_precision@K``, ``val_color_precision@K``).
+    ``eval_split=None``: no evaluation and no selection (a catalog without a
+    validation split). A ``select_by`` on fewer than
+    ``min_selection_queries`` (:data:`MIN_SELECTION_QUERIES`) evaluation
+    queries is warned about and dropped: the last epoch is kept.
+
     ``verbose``: 0 silent, 1 one line per epoch, 2 also Keras' own epoch log.
     Returns a :class:`SiameseRun`.
     """
@@ -443,9 +468,16 @@ def train_siamese(
         raise ValueError(f"triplets_per_epoch ({triplets_per_epoch}) must be >= batch_triplets ({batch_triplets})")
     if not float(learning_rate) > 0:
         raise ValueError(f"learning_rate must be positive, got {learning_rate}")
-    allowed = [f"{prefix}{k}" for prefix in ("val_recall@", "val_clean_recall@") for k in ks]
+    if triplets not in ROUTES:
+        raise ValueError(f"triplets must be one of {list(ROUTES)}, got {triplets!r}")
+    from fashionsim.deep_ranking import METADATA_KEYS, evaluate_metadata, metadata_sampler, mine_metadata_triplets
+
+    prefixes = ("val_recall@", "val_clean_recall@") if triplets == "mined" else METADATA_KEYS
+    allowed = [f"{prefix}{k}" for prefix in prefixes for k in ks]
     if select_by is not None and select_by not in allowed:
         raise ValueError(f"select_by must be one of {allowed} or None, got {select_by!r}")
+    if select_by is not None and eval_split is None:
+        raise ValueError("select_by needs an eval_split to select on")
     if resume and out_dir is None:
         raise ValueError("resume=True needs out_dir (the folder holding the checkpoint)")
     if resume and model is not None:
@@ -459,11 +491,30 @@ def train_siamese(
         )
     train_cat = cat.split("train")
     eval_cat = cat
-    cat.split(eval_split)  # fails early with a clear error on an unknown or empty split
+    # Refuse a catalog that cannot feed the chosen route before any model is built.
+    sampler = None
+    if triplets == "metadata":
+        sampler = metadata_sampler(train_cat, p_same_product=p_same_product, p_in_class=p_in_class)
+    else:
+        try:
+            mining.sample_pairs(train_cat, 1, seed=0)
+        except ValueError as exc:
+            raise ValueError(f"{exc}; a catalog of shop photos only can train on metadata triplets "
+                             "(triplets=\"metadata\")") from None
+    if eval_split is not None:
+        part = cat.split(eval_split)  # fails early with a clear error on an unknown or empty split
+        n_queries = (int((part.images["source"] == "street").sum()) if triplets == "mined"
+                     else int(part.products["category"].notna().sum()))
+        if select_by is not None and n_queries < min_selection_queries:
+            warnings.warn(f"the {eval_split!r} split has {n_queries} evaluation queries, too few to select an epoch "
+                          f"on (< {min_selection_queries}): select_by={select_by!r} is dropped, the last epoch is "
+                          "kept", RuntimeWarning, stacklevel=2)
+            select_by = None
     out_dir = Path(out_dir) if out_dir is not None else None
     config = {"input_size": input_size, "margin": float(margin), "batch_triplets": batch_triplets,
               "triplets_per_epoch": triplets_per_epoch, "seed": seed, "learning_rate": float(learning_rate),
-              "eval_split": eval_split, "ks": list(ks), "backbone": backbone if model is None else None}
+              "eval_split": eval_split, "ks": list(ks), "backbone": backbone if model is None else None,
+              "triplets": triplets}
 
     history: dict[str, list] = {}
     start_epoch = 0
@@ -473,7 +524,7 @@ def train_siamese(
         with strategy.scope():
             model, state = load_checkpoint(out_dir, compile=True)
         for key in _RESUME_KEYS:
-            if state["config"].get(key) != config[key]:
+            if state["config"].get(key, "mined" if key == "triplets" else None) != config[key]:
                 raise ValueError(
                     f"cannot resume from {out_dir / CHECKPOINT_DIR}: it was trained with {key}="
                     f"{state['config'].get(key)!r}, this call asks for {config[key]!r}"
@@ -502,8 +553,12 @@ def train_siamese(
     started = time.perf_counter()
 
     def mine(epoch: int) -> MinedTriplets:
-        mined = mine_triplets(model, train_cat, triplets_per_epoch, input_size=input_size,
-                              seed=_epoch_seeds(seed, epoch)[0], batch_size=embed_batch_size, progress=False)
+        if sampler is not None:
+            mined = mine_metadata_triplets(model, train_cat, sampler, triplets_per_epoch, input_size=input_size,
+                                           seed=_epoch_seeds(seed, epoch)[0], batch_size=embed_batch_size)
+        else:
+            mined = mine_triplets(model, train_cat, triplets_per_epoch, input_size=input_size,
+                                  seed=_epoch_seeds(seed, epoch)[0], batch_size=embed_batch_size, progress=False)
         margins.append(mined.triplets["margin"].to_numpy())
         return mined
 
@@ -522,11 +577,20 @@ def train_siamese(
             "active_fraction": logs["active_fraction"], "n_triplets": n_used, **mined.summary(margin),
         }
         entry["collapsed"] = _is_collapsed(entry["d_ap"], entry["d_an"], entry["spread"], collapse_eps)
-        evaluate = (epoch + 1) % eval_every == 0 or epoch + 1 == epochs
-        for prefix in ("val_recall@", "val_clean_recall@"):
+        if sampler is not None:
+            entry["fallbacks"] = int(sum(mined.triplets.attrs.get("fallbacks", {}).values()))
+        checkpointed = (epoch + 1) % eval_every == 0 or epoch + 1 == epochs
+        evaluate = checkpointed and eval_split is not None
+        for prefix in prefixes:
             for k in ks:
                 entry[f"{prefix}{k}"] = None
-        if evaluate:
+        if evaluate and triplets == "metadata":
+            result = evaluate_metadata(model, eval_cat, eval_split, input_size=input_size, ks=ks,
+                                       batch_size=embed_batch_size)
+            for k in ks:
+                entry[f"val_category_precision@{k}"] = result["category"][k]
+                entry[f"val_color_precision@{k}"] = result["category_color"][k]
+        elif evaluate:
             result = evaluate_retrieval(model, eval_cat, eval_split, input_size=input_size, ks=ks,
                                         batch_size=embed_batch_size)
             for k in ks:
@@ -547,7 +611,7 @@ def train_siamese(
                 _collapse_message(entry, margin, collapse_eps),
                 CollapseWarning, stacklevel=2,
             )
-        if out_dir is not None and (evaluate or (stop_on_collapse and entry["collapsed"])):
+        if out_dir is not None and (checkpointed or (stop_on_collapse and entry["collapsed"])):
             state = {"epoch": epoch + 1, "config": config, "history": history, "format": "fashionsim.siamese/1",
                      "select_by": select_by, "best_epoch": best_epoch, "best_value": best_value}
             checkpoint = _write_checkpoint(out_dir, model, state, best_weights)

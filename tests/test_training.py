@@ -83,7 +83,7 @@ def test_training_logs_and_evaluates(tiny_catalog, tmp_path):
 
 
 def test_resume_continues_where_the_checkpoint_stopped(tiny_catalog, tmp_path):
-    options = dict(eval_split="test", select_by="val_recall@1")
+    options = dict(eval_split="test", select_by="val_recall@1", min_selection_queries=1)
     full = run(tiny_catalog, epochs=2, out_dir=tmp_path / "full", **options)
     run(tiny_catalog, epochs=1, out_dir=tmp_path / "parts", **options)
     resumed = run(tiny_catalog, epochs=2, out_dir=tmp_path / "parts", resume=True, **options)
@@ -103,7 +103,7 @@ def test_resume_continues_where_the_checkpoint_stopped(tiny_catalog, tmp_path):
 
 def test_select_by_keeps_the_best_validation_epoch(tiny_catalog, tmp_path):
     result = run(tiny_catalog, epochs=3, eval_every=1, eval_split="test", select_by="val_recall@1",
-                 out_dir=tmp_path, learning_rate=0.01)
+                 out_dir=tmp_path, learning_rate=0.01, min_selection_queries=1)  # 4 queries: selection on request
     scores = result.history["val_recall@1"]
     best = int(np.argmax(scores)) + 1                     # first epoch reaching the maximum
     assert result.best_epoch == best

@@ -6,9 +6,10 @@
 """
 
 from fashionsim.metrics.classification import *  # noqa: F401,F403
+from fashionsim.metrics.neighbours import *  # noqa: F401,F403
 from fashionsim.metrics.ranking import *  # noqa: F401,F403
 from fashionsim.metrics.retrieval import *  # noqa: F401,F403
 from fashionsim.metrics.verification import *  # noqa: F401,F403
-from fashionsim.metrics import classification, ranking, retrieval, verification
+from fashionsim.metrics import classification, neighbours, ranking, retrieval, verification
 
-__all__ = [*classification.__all__, *ranking.__all__, *retrieval.__all__, *verification.__all__]
+__all__ = [*classification.__all__, *neighbours.__all__, *ranking.__all__, *retrieval.__all__, *verification.__all__]
