@@ -45,6 +45,11 @@ def sample_pairs(cat, n: int, seed: RandomState = None) -> pd.DataFrame:
 
     Returns a DataFrame of ``n`` rows: ``product_id``, ``street`` and ``shop``
     (image ids) and ``label`` (an int per product, equal labels = same product).
+    A pair needs only the product and the images' sources: products with a
+    missing category, colour or description are drawn like any other.
+    ``df.attrs`` reports ``products`` (in the catalog), ``excluded_products``
+    (without a street or a shop image, never drawn) and ``missing_metadata``
+    (products lacking ``category`` / ``color`` / ``description``; informative).
 
     >>> sample_pairs(cat, 4, seed=0).columns.tolist()                       # doctest: +SKIP
     ['product_id', 'street', 'shop', 'label']
@@ -72,12 +77,27 @@ def sample_pairs(cat, n: int, seed: RandomState = None) -> pd.DataFrame:
     street_pick = street_start[chosen] + np.floor(rng.random(n) * street_count[chosen]).astype(np.int64)
     shop_pick = shop_start[chosen] + np.floor(rng.random(n) * shop_count[chosen]).astype(np.int64)
     image_ids = images["image_id"].to_numpy()
-    return pd.DataFrame({
+    df = pd.DataFrame({
         "product_id": np.asarray(products)[chosen],
         "street": image_ids[street_rows[street_order[street_pick]]],
         "shop": image_ids[shop_rows[shop_order[shop_pick]]],
         "label": chosen.astype(np.int64),
     })
+    table = getattr(cat, "products", None)
+    df.attrs["products"] = n_products
+    df.attrs["excluded_products"] = int(np.count_nonzero(weights == 0))
+    df.attrs["missing_metadata"] = {
+        c: int(_missing(table[c]).sum()) for c in ("category", "color", "description")
+        if table is not None and c in table.columns}
+    return df
+
+
+def _missing(values: pd.Series) -> np.ndarray:
+    """Missing values: None / NaN, or an empty description."""
+    out = values.isna().to_numpy().copy()
+    if values.dtype == object or pd.api.types.is_string_dtype(values):
+        out |= (values.astype(str).str.strip() == "").to_numpy() & ~out
+    return out
 
 
 class _SameClass:

@@ -27,6 +27,12 @@ about (:class:`TripletFallbackWarning`):
 
 (All of them judged among the images allowed as positives and negatives.)
 
+Missing metadata (a product without a category or a colour: ``None`` / NaN) is not refused. A
+product without a category is left out entirely (every negative rule compares categories); one
+without a colour is never a ``same_color`` positive nor an ``in_class`` negative, and as a query it
+gets a ``same_product`` positive and an ``out_of_class`` negative (requests for the other kinds fall
+back, counted as above). ``df.attrs["missing"]`` counts those products and their images.
+
 Images that can have no positive or no negative at all (their product has one image and is alone
 in its category and colour; or every image shares their category and colour) are never queries:
 their number is ``df.attrs["excluded_queries"]``. When no image can be a query, ``ValueError``.
@@ -127,13 +133,24 @@ class TripletSampler:
         target_sources = _check_sources(self.target_sources, "target_sources")
         products, images = cat.products, cat.images
         prod_pos = _product_rows(products["product_id"], images["product_id"])
-        category = pd.factorize(products["category"])[0][prod_pos]
+        no_category = products["category"].isna().to_numpy()
+        no_color = products["color"].isna().to_numpy() & ~no_category
+        category = pd.factorize(products["category"])[0][prod_pos]  # -1 where missing
         color = pd.factorize(products["color"])[0][prod_pos]
         source = images["source"]
         self.index_ = TripletIndex.from_codes(
             prod_pos, category, color, query_mask=source.isin(query_sources).to_numpy(),
             target_mask=source.isin(target_sources).to_numpy(), query_weighting=self.query_weighting)
         self.image_ids_ = images["image_id"].array  # taking from pandas' own array keeps its dtype, no re-boxing
+        self.missing_ = {"products_without_category": int(no_category.sum()),
+                         "images_without_category": self.index_.missing["category"],
+                         "products_without_color": int(no_color.sum()),
+                         "images_without_color": self.index_.missing["color"]}
+        if no_category.any() or no_color.any():
+            warnings.warn(f"{self.missing_['products_without_category']} product(s) lack a category (their "
+                          f"{self.missing_['images_without_category']} images are left out) and "
+                          f"{self.missing_['products_without_color']} lack a colour (never same-colour positives "
+                          "nor in-class negatives)", TripletFallbackWarning, stacklevel=2)
         if self.index_.n_excluded:
             warnings.warn(f"{self.index_.n_excluded} of {self.index_.n_candidates} images cannot be queries "
                           "(no possible positive or negative); they are left out", TripletFallbackWarning,
@@ -149,7 +166,8 @@ class TripletSampler:
     def sample(self, n: int, random_state: RandomState = None) -> pd.DataFrame:
         """``n`` triplets: columns query, positive, negative (image ids) and kind (categorical of KINDS).
 
-        ``df.attrs`` holds ``fallbacks`` (counts per FALLBACKS entry) and ``excluded_queries``; a
+        ``df.attrs`` holds ``fallbacks`` (counts per FALLBACKS entry), ``excluded_queries`` and
+        ``missing`` (products and images without a category or a colour); a
         :class:`TripletFallbackWarning` says when any fallback happened.
         """
         df = self._frame(n, random_state)
@@ -183,6 +201,7 @@ class TripletSampler:
                            "kind": pd.Categorical.from_codes(d.kind, categories=list(KINDS))})
         df.attrs["fallbacks"] = d.fallbacks
         df.attrs["excluded_queries"] = self.index_.n_excluded
+        df.attrs["missing"] = dict(self.missing_)
         return df
 
 
@@ -232,6 +251,7 @@ def check_rules(cat: Catalog, triplets: pd.DataFrame) -> pd.Series:
     Rules: ids exist in ``cat``; the positive is not the query; a ``same_product`` positive shares
     the product; a ``same_color`` positive shares category and colour but not the product; an
     ``in_class`` negative shares the category, not the colour; an ``out_of_class`` one another category.
+    A missing category or colour never satisfies a rule that compares it.
     """
     missing = [c for c in COLUMNS if c not in triplets.columns]
     if missing:
@@ -244,8 +264,15 @@ def check_rules(cat: Catalog, triplets: pd.DataFrame) -> pd.Series:
     kind = pd.Index(list(KINDS)).get_indexer(np.asarray(triplets["kind"], dtype=object))
     q, p, n = col["query"], col["positive"], col["negative"]
     same_prod = p["product_id"] == q["product_id"]
+    na = {c: {k: pd.isna(col[c][k]) for k in ("category", "color")} for c in col}
+    known_cat = ~na["query"]["category"] & ~na["negative"]["category"]  # every negative rule compares categories
+    known_col_p = ~na["query"]["color"] & ~na["positive"]["color"] & ~na["positive"]["category"]
+    known_col_n = ~na["query"]["color"] & ~na["negative"]["color"]
     same_cat_p, same_col_p = p["category"] == q["category"], p["color"] == q["color"]
     same_cat_n, same_col_n = n["category"] == q["category"], n["color"] == q["color"]
+    same_cat_p, same_col_p = same_cat_p & known_col_p, same_col_p & known_col_p
+    same_cat_n = np.where(known_cat, same_cat_n, True)  # an unknown category may be the same one
+    diff_col_n = ~same_col_n & known_col_n
     known &= kind >= 0
     counts = {
         "unknown_id": ~(pos["query"] >= 0) | ~(pos["positive"] >= 0) | ~(pos["negative"] >= 0),
@@ -253,7 +280,7 @@ def check_rules(cat: Catalog, triplets: pd.DataFrame) -> pd.Series:
         "positive_is_query": np.asarray(triplets["query"] == triplets["positive"]),
         "same_product_positive": known & (kind // 2 == 0) & ~same_prod,
         "same_color_positive": known & (kind // 2 == 1) & (same_prod | ~same_cat_p | ~same_col_p),
-        "in_class_negative": known & (kind % 2 == 0) & (~same_cat_n | same_col_n),
+        "in_class_negative": known & (kind % 2 == 0) & (~same_cat_n | ~diff_col_n | ~known_cat),
         "out_of_class_negative": known & (kind % 2 == 1) & same_cat_n,
     }
     return pd.Series({k: int(np.count_nonzero(v)) for k, v in counts.items()}, name="violations")

@@ -55,12 +55,12 @@ def _runs(sorted_codes: np.ndarray, n_codes: int) -> tuple[np.ndarray, np.ndarra
     return start, count
 
 
-def _codes(values: np.ndarray, name: str) -> np.ndarray:
+def _codes(values: np.ndarray, name: str, missing: bool = False) -> np.ndarray:
     codes = np.asarray(values)
     if codes.ndim != 1 or not np.issubdtype(codes.dtype, np.integer):
         raise ValueError(f"{name} must be a 1-d array of integer codes, got shape {codes.shape} dtype {codes.dtype}")
-    if len(codes) and codes.min() < 0:
-        raise ValueError(f"{name} codes must be >= 0 (found {codes.min()})")
+    if len(codes) and codes.min() < (-1 if missing else 0):
+        raise ValueError(f"{name} codes must be >= {-1 if missing else 0} (found {codes.min()})")
     return codes.astype(np.int64, copy=False)
 
 
@@ -116,6 +116,9 @@ class TripletIndex:
     q_prob: np.ndarray
     query_weighting: str
     n_candidates: int
+    grp_known: np.ndarray | None = None
+    cat_known: np.ndarray | None = None
+    missing: dict | None = None
 
     @property
     def n_excluded(self) -> int:
@@ -137,9 +140,17 @@ class TripletIndex:
 
         A product must have one category and one colour. ``query_mask`` marks the images that
         may be queries, ``target_mask`` those that may be positives or negatives (default: all).
+
+        Code ``-1`` is a missing category or colour; such images are left out of the rules
+        that need the field. Without a category an image is neither a query nor a positive
+        or negative (every negative rule compares categories). Without a colour (category
+        known) it is never a ``same_color`` positive nor an ``in_class`` negative, and as a
+        query it gets a ``same_product`` positive and an ``out_of_class`` negative (a request
+        for the other kind falls back and is counted); it stays an ``out_of_class`` negative
+        for other categories. ``missing`` counts the images concerned.
         """
-        product, category, color = (_codes(a, n) for a, n in ((product, "product"), (category, "category"),
-                                                                (color, "color")))
+        product = _codes(product, "product")
+        category, color = _codes(category, "category", missing=True), _codes(color, "color", missing=True)
         n = len(product)
         if len(category) != n or len(color) != n:
             raise ValueError(f"product, category and color must have one entry per image; got lengths "
@@ -147,10 +158,20 @@ class TripletIndex:
         if query_weighting not in QUERY_WEIGHTINGS:
             raise ValueError(f"query_weighting must be one of {list(QUERY_WEIGHTINGS)}, got {query_weighting!r}")
         is_query, is_target = _mask(query_mask, n, "query_mask"), _mask(target_mask, n, "target_mask")
+        no_category, no_color = category < 0, (color < 0) & (category >= 0)
+        missing = {"category": int(np.count_nonzero(no_category)), "color": int(np.count_nonzero(no_color))}
+        if missing["category"]:
+            is_query, is_target = is_query & ~no_category, is_target & ~no_category
+            category = np.where(no_category, 0, category)
+        if n and not (is_query.any() and is_target.any()) and missing["category"]:
+            raise ValueError(f"no triplet can be drawn: {missing['category']} of {n} images lack a category, "
+                             "and the others do not make a query and a target pool")
         if n == 0 or not is_query.any() or not is_target.any():
             empty = "query" if n == 0 or not is_query.any() else "target"
             raise ValueError(f"no triplet can be drawn: the {empty} pool is empty (no image selected as {empty})")
-        n_cat, n_col, n_prod = int(category.max()) + 1, int(color.max()) + 1, int(product.max()) + 1
+        n_cat, n_col, n_prod = int(category.max()) + 1, int(color.max()) + 2, int(product.max()) + 1
+        unknown_color = n_col - 1  # the last colour code of every category: missing colour (sorted last)
+        color = np.where(color < 0, unknown_color, color)
         if n_cat * n_col * n_prod >= 2**62:
             raise ValueError("too many distinct codes to index; factorize them to 0..k-1 first")
         group = category * n_col + color
@@ -170,12 +191,15 @@ class TripletIndex:
         prod_start, prod_count = _runs(product[order], n_prod)
         pos_in_order = np.full(n, -1, dtype=np.int64)
         pos_in_order[order] = np.arange(len(order))
+        grp_known = np.arange(n_grp) % n_col != unknown_color
+        cat_known = cat_count - grp_count[np.arange(n_cat) * n_col + unknown_color]
 
         candidates = np.flatnonzero(is_query)
         p, c, g = product[candidates], category[candidates], group[candidates]
         own = (pos_in_order[candidates] >= 0).astype(np.int64)
-        has_positive = (prod_count[p] - own > 0) | (grp_count[g] - prod_count[p] > 0)
-        has_negative = len(order) - grp_count[g] > 0
+        known = grp_known[g]
+        has_positive = (prod_count[p] - own > 0) | (known & (grp_count[g] - prod_count[p] > 0))
+        has_negative = (len(order) - cat_count[c] > 0) | (known & (cat_known[c] - grp_count[g] > 0))
         queries = candidates[has_positive & has_negative]
         if len(queries) == 0:
             reasons = []
@@ -198,7 +222,7 @@ class TripletIndex:
             weights = q_count_all[q_groups].astype(float)
         return cls(product, category, group, pos_in_order, order, cat_start, cat_count, grp_start, grp_count,
                    prod_start, prod_count, queries, q_groups, q_start_all[q_groups], q_count_all[q_groups],
-                   weights / weights.sum(), query_weighting, len(candidates))
+                   weights / weights.sum(), query_weighting, len(candidates), grp_known, cat_known, missing)
 
     def draw(self, n: int, random_state: RandomState = None, *, p_same_product: float = 0.9,
              p_in_class: float = 0.3) -> Draw:
@@ -239,7 +263,8 @@ class TripletIndex:
 
         # Positive: the product's other images, or the group's images minus the product's run.
         n_same_product = pcount - (own >= 0)
-        n_same_color = gcount - pcount
+        known = self.grp_known[g] if self.grp_known is not None else np.ones(m, dtype=bool)
+        n_same_color = np.where(known, gcount - pcount, 0)
         want = rng.random(m) < p_same_product
         same_product = np.where(want, n_same_product > 0, n_same_color == 0)
         own_rel = np.where(own >= 0, own - pstart, np.iinfo(np.int64).max)
@@ -253,7 +278,7 @@ class TripletIndex:
         # Negative: the category minus the query's group, or the whole order minus the category.
         c = self.category[q]
         cstart, ccount = self.cat_start[c], self.cat_count[c]
-        n_in = ccount - gcount
+        n_in = np.where(known, (self.cat_known[c] if self.cat_known is not None else ccount) - gcount, 0)
         n_out = len(self.order) - ccount
         want = rng.random(m) < p_in_class
         in_class = np.where(want, n_in > 0, n_out == 0)
