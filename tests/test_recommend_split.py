@@ -107,3 +107,32 @@ def test_numpy_bpr_step_matches_the_keras_gradient():
     np.testing.assert_allclose(params.item, model.get_layer("item_embedding").embeddings.numpy(), atol=1e-6)
     np.testing.assert_allclose(params.bias, model.get_layer("item_bias").embeddings.numpy()[:, 0], atol=1e-6)
     assert build_bpr_mf  # the Keras model the NumPy trainer mirrors
+
+
+def test_dvbpr_streamed_epoch_without_validation_logs_and_saves_without_decoding(tiny_catalog, tmp_path, caplog,
+                                                                                 monkeypatch):
+    pytest.importorskip("keras")
+    from fashionsim import images
+    from fashionsim.data import Catalog
+    from fashionsim.recommend import load_dvbpr, train_dvbpr
+
+    frame = tiny_catalog.interactions.assign(split=lambda f: f["split"].replace({"val": "train"}))
+    cat = Catalog(tiny_catalog.products, tiny_catalog.images, frame, root=tiny_catalog.root)
+    decoded = []
+    real = images.dataset
+
+    def counting(paths, *args, **kwargs):
+        decoded.append(len(paths))
+        return real(paths, *args, **kwargs)
+
+    monkeypatch.setattr(images, "dataset", counting)
+    small = dict(image_size=16, widths=(4, 8), latent_dim=4, batch_size=4, progress=False, seed=0)
+    with caplog.at_level(logging.INFO, logger="fashionsim.recommend.training"):
+        result = train_dvbpr(cat, variant="cnn", epochs=2, item_pass="pairs", out_dir=tmp_path / "run",
+                             cache_dir=tmp_path / "cache", **small)
+    assert decoded == [6]  # every item picture decoded once, for the whole run (not per triple, nor per epoch)
+    assert result.selection == "last_epoch" and result.best_epoch == 1 and np.isnan(result.history["val_auc"]).all()
+    assert "no validation interactions" in caplog.text
+    assert caplog.text.count("epoch 1/2: loss") == 1 and caplog.text.count("epoch 2/2: loss") == 1
+    loaded = load_dvbpr(tmp_path / "run")  # save_dvbpr reused the item vectors: no further decoding
+    np.testing.assert_allclose(loaded.item_vectors, result.item_vectors)
