@@ -45,6 +45,7 @@ __all__ = [
     "ImageDecodeError",
     "ImageTooLargeError",
     "SkipReport",
+    "image_error",
     "load_image",
     "open_rgb",
     "image_size",
@@ -344,6 +345,91 @@ def image_size_ok(path: str | os.PathLike, *, min_side: int = 1, max_pixels: int
     return min(width, height) >= min_side and (max_pixels is None or width * height <= max_pixels)
 
 
+# ---------------------------------------------------------------------------------------------- errors
+# How a decode error travels out of the tf.data graph: base64 of "<class>|<message>" between markers,
+# inside the message of the InvalidArgumentError that iterating raises (TensorFlow escapes plain text).
+_ERROR_START, _ERROR_END = "<<fashionsim-image-error:", ":fashionsim-image-error>>"
+_ERROR_CLASSES = {"FileNotFoundError": FileNotFoundError, "ImageDecodeError": ImageDecodeError,
+                  "ImageTooLargeError": ImageTooLargeError}
+
+
+def _encode_error(error: BaseException) -> bytes:
+    import base64
+
+    kind = type(error).__name__ if type(error).__name__ in _ERROR_CLASSES else "ImageDecodeError"
+    payload = base64.urlsafe_b64encode(f"{kind}|{error}".encode("utf-8", errors="replace")).decode("ascii")
+    # The plain message first (readable in TensorFlow's own error text), then the exact one, encoded.
+    return f"{error} {_ERROR_START}{payload}{_ERROR_END}".encode("utf-8", errors="replace")
+
+
+def image_error(exc: BaseException) -> ImageDecodeError | FileNotFoundError | None:
+    """The image error hidden in a TensorFlow error raised while iterating :func:`dataset`, else None.
+
+    Streaming pipelines report an unreadable file as a ``tf.errors.InvalidArgumentError`` (Keras
+    ``fit`` and ``predict`` pass it on); this gives back the :class:`ImageDecodeError` (or
+    ``FileNotFoundError``) naming the file, for a one-line message.
+
+    >>> try:                                                     # doctest: +SKIP
+    ...     model.predict(dataset(paths, 96, 32))
+    ... except Exception as exc:
+    ...     raise (image_error(exc) or exc) from None
+    """
+    import base64
+    import binascii
+
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, (ImageDecodeError, FileNotFoundError)):
+            return exc
+        text = str(getattr(exc, "message", None) or exc)
+        start = text.find(_ERROR_START)
+        end = text.find(_ERROR_END, start + 1)
+        if start >= 0 and end > start:
+            try:
+                decoded = base64.urlsafe_b64decode(text[start + len(_ERROR_START):end]).decode("utf-8")
+            except (binascii.Error, ValueError):
+                return ImageDecodeError(text)
+            kind, _, message = decoded.partition("|")
+            return _ERROR_CLASSES.get(kind, ImageDecodeError)(message)
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+class _DecodeCalls:
+    """Counts a pipeline's decodes in flight; :meth:`wait_idle` returns once none ran for a while."""
+
+    def __init__(self, quiet: float = 0.3, limit: float = 5.0) -> None:
+        self._lock = threading.Lock()
+        self._active = 0
+        self._started = 0
+        self.quiet, self.limit = quiet, limit
+
+    def __enter__(self) -> None:
+        with self._lock:
+            self._active += 1
+            self._started += 1
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            self._active -= 1
+
+    def wait_idle(self) -> None:
+        import time
+
+        deadline = time.monotonic() + self.limit
+        seen, quiet_since = -1, time.monotonic()
+        while time.monotonic() < deadline:
+            with self._lock:
+                active, started = self._active, self._started
+            now = time.monotonic()
+            if active or started != seen:
+                seen, quiet_since = started, now
+            elif now - quiet_since >= self.quiet:
+                return
+            time.sleep(0.02)
+
+
 # ---------------------------------------------------------------------------------------------- skip policy
 class SkipReport:
     """The files a ``dataset(..., on_error="skip")`` dropped, with the reason for each (thread-safe).
@@ -578,8 +664,11 @@ def dataset(
     (``tests/test_images.py`` checks both). ``shuffle``: with a ``seed``, one
     order drawn from it with NumPy; without, a fresh order every pass.
 
-    ``on_error="raise"``: iterating stops with a TensorFlow error whose
-    message is the :class:`ImageDecodeError` naming the file.
+    ``on_error="raise"``: iterating stops with a ``tf.errors.InvalidArgumentError``
+    that carries the :class:`ImageDecodeError` naming the file;
+    :func:`image_error` gets it back (the command line prints it as one line).
+    No exception ever crosses the decoder's ``numpy_function`` boundary (that
+    deadlocked the iterator's teardown): failures travel as outputs.
     ``on_error="skip"``: unreadable files are dropped, recorded in ``report``
     (a :class:`SkipReport`; when none is given each skip is warned about).
 
@@ -599,30 +688,47 @@ def dataset(
         raise ValueError("paths is empty: nothing to load")
     skip = on_error == "skip"
     sink = report
+    calls = _DecodeCalls()
 
-    def decode(path: bytes, params: np.ndarray) -> tuple[np.ndarray, np.bool_]:
+    def decode(path: bytes, params: np.ndarray) -> tuple[np.ndarray, np.bool_, bytes]:
+        # Nothing may raise out of here: an exception crossing the numpy_function boundary is kept by
+        # TensorFlow, and freeing it later tears the iterator down while the main thread holds the GIL
+        # that the other in-flight decodes need (a deadlock in about half the runs). Every failure is
+        # returned instead, as ok=False and an encoded message, and raised in the graph (raise) or
+        # filtered out (skip).
         # Images travel as uint16 (8-bit values times 257): v * 257 / 65535 == v / 255 exactly in
         # float32 (both are the correctly rounded quotient), so batches equal load_image bit for bit.
         name = path.decode("utf-8", errors="surrogateescape")
+        with calls:
+            return _decode_or_report(name, params)
+
+    def _decode_or_report(name: str, params: np.ndarray) -> tuple[np.ndarray, np.bool_, bytes]:
         try:
             image = _decode(name, size, fit, max_pixels, _plan(params, **_AUGMENT_DEFAULTS) if augment else None)
+            if image.dtype == np.uint8:
+                image = image.astype(np.uint16) * np.uint16(257)
+            return image, np.bool_(True), b""
         except (FileNotFoundError, ImageDecodeError) as exc:
-            if not skip:
-                raise
+            error = exc
+        except Exception as exc:  # noqa: BLE001 - the boundary: anything else is reported, never raised
+            error = ImageDecodeError(f"cannot decode image {name}: {type(exc).__name__}: {exc}")
+        if skip:
             if sink is not None:
-                sink.add(name, str(exc))
+                sink.add(name, str(error))
             else:
-                warnings.warn(f"skipped unreadable image: {exc}", RuntimeWarning, stacklevel=1)
-            return np.zeros((size, size, 3), np.uint16), np.bool_(False)
-        if image.dtype == np.uint8:
-            image = image.astype(np.uint16) * np.uint16(257)
-        return image, np.bool_(True)
+                try:
+                    warnings.warn(f"skipped unreadable image: {error}", RuntimeWarning, stacklevel=1)
+                except Exception:  # noqa: BLE001 - warnings turned into errors must not cross the boundary
+                    pass
+        return np.zeros((size, size, 3), np.uint16), np.bool_(False), _encode_error(error)
 
-    def load(path: tf.Tensor, params: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        image, ok = tf.numpy_function(decode, [path, params], (tf.uint16, tf.bool), stateful=skip)
+    def load(path: tf.Tensor, params: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+        image, ok, error = tf.numpy_function(decode, [path, params], (tf.uint16, tf.bool, tf.string),
+                                             stateful=skip)
         image.set_shape((size, size, 3))
         ok.set_shape(())
-        return image, ok
+        error.set_shape(())
+        return image, ok, error
 
     parallel = tf.data.AUTOTUNE if num_parallel_calls is None else num_parallel_calls
     columns: dict[str, Any] = {"path": tf.constant(names)}
@@ -655,8 +761,9 @@ def dataset(
 
     @plain
     def decode_row(row: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
-        image, ok = load(row["path"], row["params"] if augment else tf.zeros([0], tf.float32))
-        return {**{k: v for k, v in row.items() if k not in ("path", "params")}, "image": image, "ok": ok}
+        image, ok, error = load(row["path"], row["params"] if augment else tf.zeros([0], tf.float32))
+        return {**{k: v for k, v in row.items() if k not in ("path", "params")}, "image": image, "ok": ok,
+                "error": error}
 
     @plain
     def is_ok(row: dict[str, tf.Tensor]) -> tf.Tensor:
@@ -670,7 +777,38 @@ def dataset(
     @plain
     def finish(row: dict[str, tf.Tensor]) -> Any:
         images = tf.cast(row["image"], tf.float32) / 65535.0
-        return images if labels is None else (images, row["label"])
+        out = images if labels is None else (images, row["label"])
+        return out if skip else (out, row["ok"], row["error"])
 
-    ds = ds.map(finish, num_parallel_calls=parallel, deterministic=True)
-    return ds.prefetch(tf.data.AUTOTUNE)
+    def settle(ok: np.ndarray) -> np.bool_:
+        # Before the error is raised, let the pipeline's parallel stages come to rest (their buffers full,
+        # no decode in flight). The iterator is destroyed while the traceback is freed, with the GIL held;
+        # destroyed mid-flight, its parallel stages wait for calls that cannot finish (a decode needing the
+        # GIL, or a nested stage waiting on it): the old hang. At rest there is nothing to wait for.
+        if not bool(np.all(ok)):
+            calls.wait_idle()
+        return np.bool_(True)
+
+    @plain
+    def check(out: Any, ok: tf.Tensor, error: tf.Tensor) -> Any:
+        # A failed decode is raised here, in the last stage, run by the consumer's own GetNext (sequential,
+        # after the prefetch buffer), as a clean TensorFlow error: nothing ever raises inside the parallel
+        # stages. The message carries the encoded error; image_error() turns it back into the
+        # ImageDecodeError / FileNotFoundError naming the file.
+        rested = tf.numpy_function(settle, [ok], tf.bool, stateful=True)
+        first_error = tf.boolean_mask(error, tf.logical_not(ok))[:1]
+        with tf.control_dependencies([tf.debugging.Assert(tf.logical_and(rested, tf.reduce_all(ok)), [first_error],
+                                                          summarize=1)]):
+            return tf.nest.map_structure(tf.identity, out)
+
+    ds = ds.map(finish).prefetch(tf.data.AUTOTUNE)
+    if not skip:
+        ds = ds.map(check)
+    # Our maps say themselves which stage is parallel: tf.data must not fuse the decode map into a
+    # MapAndBatch stage, parallelise the final check, or prefetch above it (the check must run in the
+    # consumer's GetNext, after every parallel stage).
+    options = tf.data.Options()
+    options.experimental_optimization.map_and_batch_fusion = False
+    options.experimental_optimization.map_parallelization = False
+    options.experimental_optimization.inject_prefetch = False
+    return ds.with_options(options)
