@@ -1,10 +1,12 @@
 """Embedding many images with a Keras model: streamed in batches, written incrementally.
 
 The images go through ``images.dataset`` (parallel decode, prefetch), the
-model runs batch by batch, and the vectors land in a preallocated array or in
-a ``.npy`` file opened as a memory map, so memory stays bounded whatever the
-catalog size. Files are written atomically and carry the fingerprint of the
-model that made them. Taught in notebooks 01, 03 and 05.
+model runs batch by batch, and the vectors land in a preallocated array or are
+appended to a ``.npy`` file with ordinary writes (never a writable memory map:
+a full disk must be an ``OSError``, not a SIGBUS), so memory stays bounded
+whatever the catalog size. Files are written atomically (a failed write leaves
+no temporary file) and carry the fingerprint of the model that made them.
+Taught in notebooks 01, 03 and 05.
 
 >>> vectors = embed_images(model, cat.image_paths(), size=96)        # doctest: +SKIP
 """
@@ -55,6 +57,39 @@ def _batches(paths: Sequence[str], size: int, batch_size: int):
     return images.dataset(list(paths), size, batch_size, augment=False)
 
 
+def _check_batch_size(batch_size: object) -> int:
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r} (e.g. --batch-size 64)")
+    return int(batch_size)
+
+
+class _NpyWriter:
+    """Append float32 rows to a ``.npy`` file of known shape with plain writes, then fsync.
+
+    The header is written first; a short or failed write raises ``OSError``
+    (ENOSPC on a full disk) instead of the SIGBUS a memory-mapped write gets.
+    """
+
+    def __init__(self, handle, shape: tuple[int, int]) -> None:
+        self._handle, self.shape, self.rows = handle, shape, 0
+        header = {"descr": np.lib.format.dtype_to_descr(np.dtype(np.float32)), "fortran_order": False,
+                  "shape": shape}
+        np.lib.format.write_array_header_1_0(handle, header)
+
+    def write(self, block: np.ndarray) -> None:
+        block = np.ascontiguousarray(block, dtype=np.float32)
+        if block.ndim != 2 or block.shape[1] != self.shape[1] or self.rows + len(block) > self.shape[0]:
+            raise RuntimeError(f"block of shape {block.shape} does not fit rows {self.rows}.. of {self.shape}")
+        self._handle.write(block.tobytes())
+        self.rows += len(block)
+
+    def close(self) -> None:
+        if self.rows != self.shape[0]:
+            raise RuntimeError(f"wrote {self.rows} rows, expected {self.shape[0]}")
+        self._handle.flush()
+        os.fsync(self._handle.fileno())   # a delayed ENOSPC surfaces here, before the rename
+
+
 def embed_images(
     model,
     paths: Sequence[str | os.PathLike],
@@ -67,14 +102,15 @@ def embed_images(
     """Embed every image of ``paths`` with ``model`` (input [0, 1] images, output (d,) vectors).
 
     Returns a float32 array (n, d) in the order of ``paths``. With ``out`` (a
-    ``.npy`` path) the vectors are written batch by batch into a memory-mapped
-    file that appears atomically when complete, and the memory map is returned.
+    ``.npy`` path) the vectors are appended batch by batch to a file that
+    appears atomically when complete, and a read-only memory map of it is
+    returned. An unreadable image raises :class:`fashionsim.images.ImageDecodeError`
+    naming the file.
     """
     paths = [str(p) for p in paths]
     if not paths:
         raise ValueError("paths is empty: nothing to embed")
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    batch_size = _check_batch_size(batch_size)
     dim = int(model.output_shape[-1])
     n_batches = -(-len(paths) // batch_size)
     batches = _progress(_batches(paths, size, batch_size), enabled=progress, total=n_batches, desc="embed")
@@ -85,22 +121,33 @@ def embed_images(
     out = Path(out)
     if out.suffix != ".npy":
         raise ValueError(f"out must be a .npy path, got {out}")
-    with atomic_path(out) as tmp:
-        mm = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(len(paths), dim))
-        _fill(model, batches, mm)
-        mm.flush()
-        del mm
+    with atomic_path(out) as tmp, open(tmp, "wb") as handle:
+        writer = _NpyWriter(handle, (len(paths), dim))
+        _fill(model, batches, writer)
+        writer.close()
     return np.load(out, mmap_mode="r")
 
 
-def _fill(model, batches, target: np.ndarray) -> None:
+def _fill(model, batches, target: np.ndarray | _NpyWriter) -> None:
+    from fashionsim.images import image_error
+
     start = 0
-    for batch in batches:
-        vectors = np.asarray(model.predict_on_batch(batch), dtype=np.float32)
-        target[start:start + len(vectors)] = vectors
-        start += len(vectors)
-    if start != len(target):
-        raise RuntimeError(f"embedded {start} images, expected {len(target)}")
+    total = len(target) if isinstance(target, np.ndarray) else target.shape[0]
+    try:
+        for batch in batches:
+            vectors = np.asarray(model.predict_on_batch(batch), dtype=np.float32)
+            if isinstance(target, np.ndarray):
+                target[start:start + len(vectors)] = vectors
+            else:
+                target.write(vectors)
+            start += len(vectors)
+    except Exception as exc:
+        found = image_error(exc)
+        if found is None or found is exc:
+            raise
+        raise found from None   # the ImageDecodeError naming the file, not TensorFlow's wrapping of it
+    if start != total:
+        raise RuntimeError(f"embedded {start} images, expected {total}")
 
 
 def save_embeddings(path: str | os.PathLike, vectors: np.ndarray, ids: Sequence, *, fingerprint: str,
@@ -127,8 +174,19 @@ def load_embeddings(path: str | os.PathLike, *, fingerprint: str | None = None) 
     meta_path = path.with_suffix(".json")
     if not path.is_file() or not meta_path.is_file():
         raise FileNotFoundError(f"embeddings not found: {path} and its {meta_path.name} sidecar are both needed")
-    meta = json.loads(meta_path.read_text())
-    vectors = np.load(path, allow_pickle=False)
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        if not isinstance(meta, dict) or not isinstance(meta.get("ids"), list):
+            raise ValueError("no list of ids in it")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{meta_path} is truncated or not the sidecar `fashionsim embed` writes ({exc}); "
+                         f"embed again to rewrite {path.name} and its sidecar") from exc
+    try:
+        vectors = np.load(path, allow_pickle=False)
+    except (ValueError, EOFError, OSError) as exc:
+        raise ValueError(f"{path} is truncated or not a .npy array ({exc}); embed again to rewrite it") from exc
+    if vectors.ndim != 2:
+        raise ValueError(f"{path} holds an array of shape {vectors.shape}, not (n, d) vectors; embed again")
     if len(vectors) != len(meta["ids"]):
         raise ValueError(f"{path}: {len(vectors)} vectors but {len(meta['ids'])} ids in {meta_path.name}")
     if fingerprint is not None and meta.get("fingerprint") != fingerprint:
@@ -136,6 +194,14 @@ def load_embeddings(path: str | os.PathLike, *, fingerprint: str | None = None) 
             f"{path} was made by model {meta.get('fingerprint')}, not by the model given ({fingerprint})"
         )
     return vectors, meta["ids"], meta
+
+
+def _read_plan(plan_file: Path) -> dict | None:
+    """The plan of an earlier run, or None when it is missing or unreadable (then the parts start over)."""
+    try:
+        return json.loads(plan_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 def embed_to_file(
@@ -166,12 +232,15 @@ def embed_to_file(
     paths = [str(p) for p in paths]
     if len(paths) != len(ids) or not paths:
         raise ValueError(f"paths and ids must be non-empty and of equal length, got {len(paths)} and {len(ids)}")
+    batch_size = _check_batch_size(batch_size)
+    if isinstance(chunk_size, bool) or not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
+        raise ValueError(f"chunk_size must be a positive int, got {chunk_size!r}")
     fingerprint = model_fingerprint(model)
     parts = out.with_name(out.name + ".parts")
     plan = {"fingerprint": fingerprint, "n": len(paths), "chunk_size": int(chunk_size), "size": int(size),
             "ids_hash": hashlib.sha256(json.dumps([str(i) for i in ids]).encode()).hexdigest()}
     plan_file = parts / "plan.json"
-    if parts.exists() and (not resume or not plan_file.is_file() or json.loads(plan_file.read_text()) != plan):
+    if parts.exists() and (not resume or _read_plan(plan_file) != plan):
         shutil.rmtree(parts)
     parts.mkdir(parents=True, exist_ok=True)
     write_text_atomic(plan_file, json.dumps(plan, sort_keys=True))
@@ -184,13 +253,17 @@ def embed_to_file(
         with atomic_path(part) as tmp:
             np.save(tmp, vectors, allow_pickle=False)
     dim = int(model.output_shape[-1])
-    with atomic_path(out) as tmp:
-        mm = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.float32, shape=(len(paths), dim))
-        for number, start in enumerate(starts):
-            block = np.load(parts / f"part-{number:06d}.npy", allow_pickle=False)
-            mm[start:start + len(block)] = block
-        mm.flush()
-        del mm
+    with atomic_path(out) as tmp, open(tmp, "wb") as handle:
+        writer = _NpyWriter(handle, (len(paths), dim))
+        for number, _ in enumerate(starts):
+            part = parts / f"part-{number:06d}.npy"
+            try:
+                block = np.load(part, allow_pickle=False)
+            except (ValueError, EOFError, OSError) as exc:
+                raise ValueError(f"{part} is truncated or not a .npy file ({exc}); run again with --no-resume "
+                                 "(resume=False) to embed every chunk afresh") from exc
+            writer.write(block)
+        writer.close()
     meta = {"ids": [i.item() if hasattr(i, "item") else i for i in ids], "dim": dim, "fingerprint": fingerprint,
             "image_size": int(size), **(extra or {})}
     write_text_atomic(out.with_suffix(".json"), json.dumps(meta, sort_keys=True))

@@ -26,6 +26,7 @@ refuses a mismatched model or dimension. Taught in notebook 03.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -460,8 +461,7 @@ class EmbeddingIndex:
                 shutil.copyfile(self._on_disk_path, tmp)
         else:
             with atomic_path(path) as tmp:
-                if not self._annoy.save(os.fspath(tmp)):
-                    raise OSError(f"Annoy could not save the index to {tmp}")
+                _annoy_save(self._annoy, tmp, path)
         meta = {"format": FORMAT, "version": FORMAT_VERSION, "kind": self.kind, "dim": self.dim,
                 "metric": self.metric, "n_items": len(self), "n_trees": self.n_trees, "search_k": self.search_k,
                 "seed": self.seed, "fingerprint": self.fingerprint, "file_bytes": path.stat().st_size,
@@ -496,6 +496,46 @@ class EmbeddingIndex:
         ids = _ids_from_json(meta["ids"], where=f"ids in {metadata_path(path)}")
         return cls(ann, ids, dim=meta["dim"], metric=meta["metric"], n_trees=meta.get("n_trees", ann.get_n_trees()),
                    search_k=meta.get("search_k", -1), seed=meta.get("seed"), fingerprint=meta["fingerprint"])
+
+
+def _open_files() -> dict[int, str]:
+    """This process's open descriptors and what they point at (Linux /proc; empty elsewhere)."""
+    try:
+        names = os.listdir("/proc/self/fd")
+    except OSError:
+        return {}
+    files = {}
+    for name in names:
+        try:
+            files[int(name)] = os.readlink(f"/proc/self/fd/{name}")
+        except (OSError, ValueError):
+            continue
+    return files
+
+
+def _annoy_save(ann: Any, tmp: Path, path: Path) -> None:
+    """``ann.save(tmp)``, closing the descriptor Annoy leaves open on a failed write.
+
+    Annoy returns from a failed ``fwrite`` without closing its file: the
+    temporary file is then deleted but its space stays taken while the
+    process lives. The descriptor is found in /proc and closed, and the
+    error names the final path (ENOSPC when the disk is full).
+    """
+    import errno
+
+    before = _open_files()
+    try:
+        if not ann.save(os.fspath(tmp)):
+            raise OSError("Annoy returned failure")
+    except OSError as exc:
+        target = os.fspath(tmp)
+        for fd, name in _open_files().items():
+            if fd not in before and name.split(" (deleted)")[0] == target:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        text = str(exc)
+        code = exc.errno or (errno.ENOSPC if "No space left" in text or "(28)" in text else errno.EIO)
+        raise OSError(code, f"could not save the Annoy index ({text})", os.fspath(path)) from exc
 
 
 def _build(batches: Iterable[tuple[Any, Any]], ids: np.ndarray | None, *, metric: str, n_trees: int,
