@@ -117,10 +117,52 @@ def main(argv: Sequence[str] | None = None) -> int:
         import_tensorflow_quietly()
     try:
         return int(args.func(args) or 0)
-    except _input_errors() as exc:
-        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+    except Exception as exc:  # noqa: BLE001 - every failure becomes one line (a traceback only with --verbose)
+        code, message = _failure(exc)
+        if getattr(args, "verbose", False):
+            import traceback
+
+            traceback.print_exc()
         print(f"fashionsim {args.command}: error: {message}", file=sys.stderr)
-        return 2
+        return code
+
+
+def _failure(exc: BaseException) -> tuple[int, str]:
+    """(exit status, one-line message): 2 for bad input, 1 for environment faults and anything else."""
+    image_error = None
+    if "tensorflow" in sys.modules:   # an unreadable image inside a tf.data pipeline (embed, train, evaluate)
+        from fashionsim.images import image_error as _image_error
+
+        image_error = _image_error(exc)
+    if image_error is not None:
+        return 2, _one_line(image_error)
+    if isinstance(exc, (PermissionError, MemoryError)) or (
+            isinstance(exc, OSError) and not isinstance(exc, (FileNotFoundError, IsADirectoryError,
+                                                               NotADirectoryError))):
+        # The environment, not the input: a full disk, no permission, a read-only or vanished mount.
+        import errno
+
+        is_os = isinstance(exc, OSError)
+        hint = ""
+        if is_os and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            hint = " (no space left on the device: free some space or write elsewhere)"
+        elif isinstance(exc, PermissionError):
+            hint = " (no permission: choose a folder you can write to)"
+        if is_os and exc.strerror and exc.filename and exc.filename not in str(exc.args[-1]):
+            text = f"{exc.strerror}: {exc.filename}{hint}"
+        else:
+            text = f"{exc}{hint}"
+        return 1, _one_line(text)
+    if isinstance(exc, _input_errors()):
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        return 2, _one_line(message)
+    return 1, _one_line(f"{type(exc).__name__}: {exc} (run again with --verbose for the traceback)")
+
+
+def _one_line(message: object) -> str:
+    """The first line of a message (TensorFlow and NumPy messages can run over many lines)."""
+    lines = [line.strip() for line in str(message).splitlines() if line.strip()]
+    return lines[0] if lines else str(message)
 
 
 if __name__ == "__main__":  # pragma: no cover
