@@ -126,9 +126,14 @@ def test_bad_split_and_source_values(tiny_catalog):
 
 def test_empty_values_and_defaults(tiny_catalog):
     products, images, inter, root = tables(tiny_catalog)
+    # Issue 13 / DESIGN.md "Real catalogs": a missing category is an explicit missing value, counted, not refused.
+    partial = products.copy()
+    partial.loc[2, "category"] = None
+    cat = Catalog(partial, images, inter, root=root)
+    assert cat.products.loc[2, "category"] is None and cat.missing_metadata()["category"] == 1
     bad = products.copy()
-    bad.loc[2, "category"] = None
-    with pytest.raises(CatalogError, match=r"products.category is empty at row 2"):
+    bad.loc[2, "product_id"] = None
+    with pytest.raises(CatalogError, match=r"products.product_id is empty at row 2"):
         Catalog(bad, images, inter, root=root)
     ok = products.copy()
     ok.loc[0, "description"], ok.loc[0, "gender"] = None, None

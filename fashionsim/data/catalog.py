@@ -53,11 +53,26 @@ def _require_columns(frame: pd.DataFrame, columns: Sequence[str], table: str, so
         )
 
 
+def _empty(values: pd.Series) -> np.ndarray:
+    """True where a cell is missing: NaN / None / pd.NA, or a string of only spaces (an empty CSV cell)."""
+    mask = values.isna().to_numpy(copy=True)
+    if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
+        text = values[~mask]
+        is_str = text.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
+        if is_str.any():
+            blank = text[is_str].str.strip() == ""
+            mask[np.flatnonzero(~mask)[is_str]] = blank.to_numpy(dtype=bool)
+    return mask
+
+
 def _require_no_nulls(frame: pd.DataFrame, columns: Sequence[str], table: str, source: str) -> None:
     for column in columns:
-        mask = frame[column].isna().to_numpy()
+        mask = _empty(frame[column])
         if mask.any():
-            raise CatalogError(f"{source}: {table}.{column} is empty at {_rows(frame, mask, column)}")
+            raise CatalogError(
+                f"{source}: {table}.{column} is empty at {_rows(frame, mask, column)}; every {table} row needs a "
+                f"{column} (fill it in or drop the row)"
+            )
 
 
 def _require_unique(frame: pd.DataFrame, column: str, table: str, source: str) -> None:
@@ -89,6 +104,17 @@ def _unsafe_paths(paths: pd.Series) -> np.ndarray:
         escapes = (cum < 0).groupby(level=0).any() | (cum.groupby(level=0).last() <= 0)
         unsafe[np.flatnonzero(dotted)] = escapes.reindex(p.index[dotted]).to_numpy()
     return unsafe
+
+
+def _type_hint(known: pd.Series, given: pd.Series, unknown: np.ndarray, table: str) -> str:
+    """A hint when the unknown ids would match as text: the two tables hold ids of different types."""
+    known_text = set(known.astype(str))
+    if not given[unknown].astype(str).isin(known_text).all():
+        return ""
+    kinds = lambda s: sorted({type(v).__name__ for v in s.head(1000)})  # noqa: E731
+    return (f"; the ids match as text, but products.product_id holds {'/'.join(kinds(known))} and "
+            f"{table}.product_id holds {'/'.join(kinds(given))}: use one type in both, e.g. "
+            f"df['product_id'] = df['product_id'].astype(str)")
 
 
 class Catalog:
@@ -131,11 +157,21 @@ class Catalog:
             raise CatalogError(f"{src}: the catalog is empty (no products)")
         if len(images) == 0:
             raise CatalogError(f"{src}: the catalog has products but no images")
-        _require_no_nulls(products, ("product_id", "category", "color", "split"), "products", src)
-        _require_no_nulls(images, IMAGE_COLUMNS, "images", src)
+        _require_no_nulls(products, ("product_id", "split"), "products", src)
+        # (an empty path string is reported below, with the other paths that leave the root)
+        _require_no_nulls(images, [c for c in IMAGE_COLUMNS if c != "path"], "images", src)
+        if images["path"].isna().any():
+            _require_no_nulls(images, ("path",), "images", src)
         _require_no_nulls(inter, INTERACTION_COLUMNS, "interactions", src)
-        products["description"] = products["description"].fillna("").astype(str)
-        products["gender"] = products["gender"].fillna("unknown")
+        # Partial metadata is a value the catalog understands (DESIGN.md "Real catalogs"): a missing category
+        # or colour is an explicit missing value (None), a missing description the empty string; the
+        # samplers leave them out of the rules that need the field; missing_metadata() counts them.
+        for column in ("category", "color"):
+            empty = _empty(products[column])
+            if empty.any():
+                products[column] = products[column].astype(object).where(~empty, None)
+        products["description"] = products["description"].where(~_empty(products["description"]), "").astype(str)
+        products["gender"] = products["gender"].where(~_empty(products["gender"]), "unknown")
         _require_unique(products, "product_id", "products", src)
         _require_unique(images, "image_id", "images", src)
         _require_values(products, "split", SPLITS, "products", src)
@@ -145,11 +181,13 @@ class Catalog:
         known = pd.Index(products["product_id"])
         unknown = ~images["product_id"].isin(known).to_numpy()
         if unknown.any():
-            raise CatalogError(f"{src}: images name unknown product_id at {_rows(images, unknown, 'product_id')}")
+            raise CatalogError(f"{src}: images name unknown product_id at {_rows(images, unknown, 'product_id')}"
+                               + _type_hint(products["product_id"], images["product_id"], unknown, "images"))
         unknown = ~inter["product_id"].isin(known).to_numpy()
         if unknown.any():
             raise CatalogError(
                 f"{src}: interactions name unknown product_id at {_rows(inter, unknown, 'product_id')}"
+                + _type_hint(products["product_id"], inter["product_id"], unknown, "interactions")
             )
         without = ~products["product_id"].isin(pd.Index(images["product_id"])).to_numpy()
         if without.any():
@@ -215,10 +253,23 @@ class Catalog:
         """Images joined with their product's columns (one row per image)."""
         return self.images.merge(self.products, on="product_id", how="left", validate="many_to_one")
 
+    def missing_metadata(self) -> dict[str, int]:
+        """How many products lack a category, a colour or a description (explicit missing values).
+
+        >>> cat.missing_metadata()                       # doctest: +SKIP
+        {'category': 8, 'color': 10, 'description': 3}
+        """
+        p = self.products
+        return {"category": int(p["category"].isna().sum()), "color": int(p["color"].isna().sum()),
+                "description": int((p["description"].fillna("").astype(str).str.strip() == "").sum())}
+
     def subset(self, product_ids: Iterable[object]) -> Catalog:
         """A catalog with only ``product_ids``, their images and their interactions."""
         keep = pd.Index(list(product_ids))
         products = self.products[self.products["product_id"].isin(keep)]
+        if len(products) == 0:
+            raise CatalogError(f"{self.source}: the catalog is empty: none of the {len(keep)} product id(s) asked "
+                               f"for is in it (e.g. {list(keep[:3])}); it has {len(self.products)} products")
         return Catalog(
             products,
             self.images[self.images["product_id"].isin(keep)],
@@ -231,6 +282,14 @@ class Catalog:
         """The products of one split (``train``, ``val`` or ``test``) as a catalog."""
         if name not in SPLITS:
             raise ValueError(f"split must be one of {list(SPLITS)}, got {name!r}")
+        counts = self.products["split"].value_counts()
+        if counts.get(name, 0) == 0:
+            present = {k: int(v) for k, v in counts.items()}
+            raise CatalogError(
+                f"{self.source}: no product is in split {name!r} (products per split: {present}); give some "
+                f"products split={name!r} in the products table, or re-split them with "
+                "fashionsim.data.split_products"
+            )
         return self.subset(self.products.loc[self.products["split"] == name, "product_id"])
 
     def __len__(self) -> int:
