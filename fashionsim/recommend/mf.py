@@ -9,7 +9,7 @@ batch of B triples and minimises
 — the loss of the Keras model :func:`~fashionsim.recommend.models.build_bpr_mf`
 (a batch mean, the L2 on the rows the batch looks up) — with the gradients
 written out by hand: the per-triple gradients of the batch are summed into
-their rows by one sparse (rows × B) product, then Adam (Keras' update rule,
+their rows by one ``np.bincount``, then Adam (Keras' update rule,
 dense over the tables) moves every parameter. As in Keras, whose Adam squares
 the gradient of an embedding lookup slice by slice, the second moment of a row
 accumulates the squares of its per-triple gradients (not the square of their
@@ -26,7 +26,6 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-import scipy.sparse as sp
 
 
 @dataclasses.dataclass
@@ -49,8 +48,25 @@ def init_params(n_users: int, n_items: int, latent_dim: int, rng: np.random.Gene
     return MFParams(user, item, np.zeros(n_items, np.float32) if item_bias else None)
 
 
+class SGD:
+    """Plain gradient descent, ``p -= learning_rate · g`` (rows a batch does not touch do not move)."""
+
+    needs_squares = False
+
+    def __init__(self, learning_rate: float):
+        self.learning_rate = float(learning_rate)
+        self.iterations = 0
+
+    def apply(self, params: list[np.ndarray], grads: list[np.ndarray], squares=None) -> None:
+        self.iterations += 1
+        for p, g in zip(params, grads):
+            p -= np.float32(self.learning_rate) * g
+
+
 class Adam:
     """Adam with Keras' defaults (β₁ 0.9, β₂ 0.999, ε 1e-7) over a list of arrays, updated in place."""
+
+    needs_squares = True
 
     def __init__(self, learning_rate: float, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7):
         self.learning_rate, self.beta_1, self.beta_2, self.epsilon = float(learning_rate), beta_1, beta_2, epsilon
@@ -76,22 +92,28 @@ class Adam:
 
 
 def _row_sums(rows: np.ndarray, values: np.ndarray, n_rows: int) -> np.ndarray:
-    """Sum ``values`` (B, ...) into ``n_rows`` rows by index: one sparse (n_rows × B) product."""
-    b = len(rows)
-    selector = sp.csr_matrix((np.ones(b, np.float32), (rows, np.arange(b))), shape=(n_rows, b))
-    return np.asarray(selector @ values, dtype=np.float32)
-
-
-def _sums_and_squares(rows: np.ndarray, values: np.ndarray, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per row: the sum of ``values`` and the sum of their squares (one sparse product of both)."""
+    """Sum the rows of ``values`` (B, w) into ``n_rows`` rows by index: one ``np.bincount`` over flat cells."""
     width = values.shape[1]
+    cells = (np.asarray(rows, dtype=np.int64)[:, None] * width + np.arange(width)).ravel()
+    sums = np.bincount(cells, weights=values.ravel(), minlength=n_rows * width)
+    return sums.reshape(n_rows, width).astype(np.float32)
+
+
+def _sums_and_squares(rows: np.ndarray, values: np.ndarray, n_rows: int,
+                      squares: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+    """Per row: the sum of ``values`` and (with ``squares``) the sum of their squares, in one bincount."""
+    width = values.shape[1]
+    if not squares:
+        return _row_sums(rows, values, n_rows), None
     both = _row_sums(rows, np.hstack([values, np.square(values)]), n_rows)
     return both[:, :width], both[:, width:]
 
 
-def step(params: MFParams, optimizer: Adam, u: np.ndarray, i: np.ndarray, j: np.ndarray, *,
+def step(params: MFParams, optimizer: Adam | SGD, u: np.ndarray, i: np.ndarray, j: np.ndarray, *,
          lambda_u: float, lambda_i: float) -> tuple[float, float]:
-    """One Adam step on a batch of triples; returns (the batch loss, the fraction with x_uij > 0)."""
+    """One optimiser step on a batch of triples; returns (the batch loss, the fraction with x_uij > 0)."""
+    if not optimizer.needs_squares:
+        return _sgd_step(params, optimizer, u, i, j, lambda_u=lambda_u, lambda_i=lambda_i)
     n = len(u)
     theta, gi, gj = params.user[u], params.item[i], params.item[j]
     diff = gi - gj
@@ -103,25 +125,67 @@ def step(params: MFParams, optimizer: Adam, u: np.ndarray, i: np.ndarray, j: np.
     sig = 0.5 * (1.0 - np.tanh(0.5 * x))  # σ(−x), stable
     d = (-sig / n).astype(np.float32)
     cu, ci = np.float32(2.0 * lambda_u / n), np.float32(2.0 * lambda_i / n)
-    g_user, s_user = _sums_and_squares(u, d[:, None] * diff + cu * theta, len(params.user))
+    sq = optimizer.needs_squares
+    g_user, s_user = _sums_and_squares(u, d[:, None] * diff + cu * theta, len(params.user), sq)
     dtheta = d[:, None] * theta
     items = np.concatenate([i, j])
-    g_item, s_item = _sums_and_squares(items, np.concatenate([dtheta + ci * gi, ci * gj - dtheta]), len(params.item))
+    g_item, s_item = _sums_and_squares(items, np.concatenate([dtheta + ci * gi, ci * gj - dtheta]), len(params.item),
+                                       sq)
     grads, squares = [g_user, g_item], [s_user, s_item]
-    reg = lambda_u * np.mean(np.sum(np.square(theta), 1)) + lambda_i * (
-        np.mean(np.sum(np.square(gi), 1)) + np.mean(np.sum(np.square(gj), 1)))
+    reg = (lambda_u * np.vdot(theta, theta) + lambda_i * (np.vdot(gi, gi) + np.vdot(gj, gj))) / n
     if params.bias is not None:
         g_bias, s_bias = _sums_and_squares(items, np.concatenate([d + ci * bi, ci * bj - d])[:, None],
-                                           len(params.bias))
+                                           len(params.bias), sq)
         grads.append(g_bias[:, 0])
-        squares.append(s_bias[:, 0])
-        reg += lambda_i * (np.mean(np.square(bi)) + np.mean(np.square(bj)))
+        squares.append(s_bias[:, 0] if sq else None)
+        reg += lambda_i * (np.vdot(bi, bi) + np.vdot(bj, bj)) / n
     loss = float(np.mean(np.logaddexp(0.0, -x)) + reg)
-    optimizer.apply(params.arrays(), grads, squares)
+    optimizer.apply(params.arrays(), grads, squares if sq else None)
     return loss, float(np.mean(x > 0))
 
 
-def run_epoch(params: MFParams, optimizer: Adam, u: np.ndarray, i: np.ndarray, j: np.ndarray, *,
+def _l2_by_counts(grad: np.ndarray, table: np.ndarray, rows: np.ndarray, coefficient: float) -> None:
+    """grad += coefficient · (times each row occurs in ``rows``) · table, on the rows that occur."""
+    counts = np.bincount(rows, minlength=len(table))
+    hit = np.flatnonzero(counts)
+    scale = (coefficient * counts[hit]).astype(np.float32)
+    if grad.ndim == 1:
+        grad[hit] += scale * table[hit]
+    else:
+        grad[hit] += scale[:, None] * table[hit]
+
+
+def _sgd_step(params: MFParams, optimizer: SGD, u, i, j, *, lambda_u: float, lambda_i: float) -> tuple[float, float]:
+    """:func:`step` for plain SGD: the same gradient, with the L2 part summed per row from occurrence counts."""
+    n = len(u)
+    theta, gi, gj = params.user[u], params.item[i], params.item[j]
+    diff = gi - gj
+    x = np.einsum("bk,bk->b", theta, diff)
+    if params.bias is not None:
+        bi, bj = params.bias[i], params.bias[j]
+        x += bi - bj
+    d = (-0.5 / n * (1.0 - np.tanh(0.5 * x))).astype(np.float32)
+    cu, ci = 2.0 * lambda_u / n, 2.0 * lambda_i / n
+    g_user = _row_sums(u, d[:, None] * diff, len(params.user))
+    _l2_by_counts(g_user, params.user, u, cu)
+    dtheta = d[:, None] * theta
+    g_item = _row_sums(i, dtheta, len(params.item)) - _row_sums(j, dtheta, len(params.item))
+    both = np.concatenate([i, j])
+    _l2_by_counts(g_item, params.item, both, ci)
+    grads = [g_user, g_item]
+    reg = (lambda_u * np.vdot(theta, theta) + lambda_i * (np.vdot(gi, gi) + np.vdot(gj, gj))) / n
+    if params.bias is not None:
+        g_bias = (np.bincount(i, weights=d, minlength=len(params.bias))
+                  - np.bincount(j, weights=d, minlength=len(params.bias))).astype(np.float32)
+        _l2_by_counts(g_bias, params.bias, both, ci)
+        grads.append(g_bias)
+        reg += lambda_i * (np.vdot(bi, bi) + np.vdot(bj, bj)) / n
+    loss = float(np.mean(np.logaddexp(0.0, -x)) + reg)
+    optimizer.apply(params.arrays(), grads)
+    return loss, float(np.mean(x > 0))
+
+
+def run_epoch(params: MFParams, optimizer: Adam | SGD, u: np.ndarray, i: np.ndarray, j: np.ndarray, *,
               batch_size: int, lambda_u: float, lambda_i: float) -> tuple[float, float]:
     """Steps over the triples in order, ``batch_size`` at a time; returns the triple-weighted mean loss and accuracy."""
     losses, accuracies, sizes = [], [], []
