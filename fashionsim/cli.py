@@ -90,8 +90,8 @@ def _input_errors() -> tuple[type[BaseException], ...]:
     from fashionsim.commands._common import UsageError
     from fashionsim.data.catalog import CatalogError
 
-    return (UsageError, CatalogError, ValueError, FileNotFoundError, KeyError, PermissionError, IsADirectoryError,
-            NotADirectoryError)
+    return (UsageError, CatalogError, ValueError, FileNotFoundError, FileExistsError, KeyError, PermissionError,
+            IsADirectoryError, NotADirectoryError)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -137,8 +137,8 @@ def _failure(exc: BaseException) -> tuple[int, str]:
     if image_error is not None:
         return 2, _one_line(image_error)
     if isinstance(exc, (PermissionError, MemoryError)) or (
-            isinstance(exc, OSError) and not isinstance(exc, (FileNotFoundError, IsADirectoryError,
-                                                               NotADirectoryError))):
+            isinstance(exc, OSError) and not isinstance(exc, (FileNotFoundError, FileExistsError,
+                                                               IsADirectoryError, NotADirectoryError))):
         # The environment, not the input: a full disk, no permission, a read-only or vanished mount.
         import errno
 

@@ -81,3 +81,10 @@ def image_files(items: list[str]) -> list[Path]:
         else:
             raise FileNotFoundError(f"image not found: {path}")
     return files
+
+
+def require_positive(value: int, option: str, example: int) -> int:
+    """``value`` if it is >= 1, else a UsageError that names the option and shows a valid call."""
+    if value is None or value < 1:
+        raise UsageError(f"{option} must be a positive number, got {value} (e.g. {option} {example})")
+    return value

@@ -10,6 +10,7 @@ import numpy as np
 
 from fashionsim.commands._common import (
     UsageError, add_catalog_argument, catalog_from_args, emit, image_files, load_catalog, model_input_size,
+    require_positive,
 )
 from fashionsim.commands._show import describe, label, product_info, save_grid
 
@@ -19,6 +20,7 @@ def run_embed(args: argparse.Namespace) -> int:
     from fashionsim.embed import embed_to_file
     from fashionsim.models.io import load_model
 
+    require_positive(args.batch_size, "--batch-size", 64)   # checked before any file is written
     model = load_model(args.model)
     cat = catalog_from_args(args)
     table = cat.images
@@ -63,6 +65,9 @@ def run_index(args: argparse.Namespace) -> int:
     from fashionsim.embed import load_embeddings
     from fashionsim.index import EmbeddingIndex
 
+    require_positive(args.n_trees, "--n-trees", 50)
+    if args.seed < 0:
+        raise UsageError(f"--seed must be >= 0, got {args.seed} (e.g. --seed 0)")
     vectors, ids, meta = load_embeddings(args.embeddings)
     index = EmbeddingIndex.build(vectors, ids, metric=args.metric, n_trees=args.n_trees, seed=args.seed,
                                  fingerprint=meta["fingerprint"])
@@ -85,6 +90,7 @@ def run_search(args: argparse.Namespace) -> int:
     from fashionsim.index import EmbeddingIndex
     from fashionsim.models.io import load_model
 
+    require_positive(args.k, "-k", 5)
     files = image_files(args.images)
     model = load_model(args.model)
     index = EmbeddingIndex.load(args.index, fingerprint=model_fingerprint(model),
