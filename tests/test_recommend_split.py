@@ -136,3 +136,37 @@ def test_dvbpr_streamed_epoch_without_validation_logs_and_saves_without_decoding
     assert caplog.text.count("epoch 1/2: loss") == 1 and caplog.text.count("epoch 2/2: loss") == 1
     loaded = load_dvbpr(tmp_path / "run")  # save_dvbpr reused the item vectors: no further decoding
     np.testing.assert_allclose(loaded.item_vectors, result.item_vectors)
+
+
+def test_sgd_step_is_gradient_descent_on_the_same_loss():
+    """The SGD path (L2 summed from occurrence counts) moves every table by −lr × the Adam path's gradient."""
+    from fashionsim.recommend import mf as MF
+
+    rng = np.random.default_rng(3)
+    start = MF.init_params(6, 9, 3, rng, stddev=0.5)
+    start.bias[:] = rng.normal(size=9).astype(np.float32)
+    u, i, j = rng.integers(0, 6, 20), rng.integers(0, 9, 20), rng.integers(0, 9, 20)
+
+    class Record(MF.Adam):  # keeps the gradient instead of applying it
+        def apply(self, params, grads, squares=None):
+            self.grads = [g.copy() for g in grads]
+
+    record = Record(0.1)
+    copy = MF.MFParams(start.user.copy(), start.item.copy(), start.bias.copy())
+    loss_adam, _ = MF.step(copy, record, u, i, j, lambda_u=0.3, lambda_i=0.2)
+    sgd = MF.MFParams(start.user.copy(), start.item.copy(), start.bias.copy())
+    loss_sgd, _ = MF.step(sgd, MF.SGD(0.5), u, i, j, lambda_u=0.3, lambda_i=0.2)
+    assert loss_sgd == pytest.approx(loss_adam, rel=1e-6)
+    for before, after, grad in zip(start.arrays(), sgd.arrays(), record.grads):
+        np.testing.assert_allclose(after, before - 0.5 * grad, rtol=1e-5, atol=1e-6)
+
+
+def test_bpr_mf_sgd_learns_and_rejects_unknown_optimizers():
+    from fashionsim.recommend import train_bpr_mf
+
+    inter = interactions_from_frame(leave_last_out(_log(per_user=10)), item_ids=range(30))
+    mf = train_bpr_mf(inter, latent_dim=4, epochs=4, batch_size=64, optimizer="sgd", learning_rate=20.0,
+                      progress=False)
+    assert mf.history["loss"][-1] < mf.history["loss"][0]
+    with pytest.raises(ValueError, match="optimizer"):
+        train_bpr_mf(inter, epochs=1, optimizer="rmsprop", progress=False)
