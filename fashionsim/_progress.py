@@ -15,3 +15,16 @@ def progress(iterable: Iterable[T], *, enabled: bool = True, total: int | None =
     from tqdm.auto import tqdm
 
     return tqdm(iterable, total=total, desc=desc, leave=False)
+
+
+def report(text: str, *, logger=None, show: bool = True) -> None:
+    """Log ``text`` (INFO) and, when ``show``, print it above any open progress bar (``tqdm.write``).
+
+    Epoch lines and bars then never overwrite each other on a terminal.
+    """
+    if logger is not None:
+        logger.info(text)
+    if show:
+        from tqdm.auto import tqdm
+
+        tqdm.write(text)

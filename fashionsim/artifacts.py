@@ -20,9 +20,9 @@ import pandas as pd
 # The demo settings of notebooks 01, 03 and 04 (their Config cells).
 DEMO_MULTILABEL = dict(backbone="mobilenet_v2", input_size=32, weights=None, epochs=14, batch_size=16,
                        learning_rate=1e-3, bn_momentum=0.9, sources=("shop",), seed=0)
-DEMO_SIAMESE = dict(backbone="small_cnn", input_size=48, weights=None, epochs=15, triplets_per_epoch=504,
-                    batch_triplets=14, margin=0.3, learning_rate=3e-4, eval_every=3, select_by="val_recall@10",
-                    seed=0)
+DEMO_SIAMESE = dict(backbone="small_cnn", input_size=48, weights=None, epochs=30, triplets_per_epoch=504,
+                    batch_triplets=14, margin=0.3, learning_rate=3e-4, learning_rate_decay="cosine", eval_every=3,
+                    select_by="val_recall@10", seed=0)
 DEMO_DVBPR = dict(variant="cnn", image_size=48, epochs=40, seed=0)
 
 

@@ -112,7 +112,8 @@ def evaluate_metadata(model, cat, split: str | None = "val", *, input_size: int,
 
     Every photo of the split queries all the split's other photos (exact
     cosine search). Returns ``{"category": {k: p}, "category_color": {k: p}}``
-    plus ``n_queries``. Photos missing the field are not queries.
+    plus ``n_queries``; p is None for a k not below the split's number of
+    photos. Photos missing the field are not queries.
     """
     from fashionsim.embed import embed_images
     from fashionsim.metrics.neighbours import label_precision_at_k
@@ -123,8 +124,11 @@ def evaluate_metadata(model, cat, split: str | None = "val", *, input_size: int,
         vectors = embed_images(model, part.image_paths(table["image_id"]), input_size, batch_size=batch_size,
                                progress=False)
     ks = tuple(int(k) for k in ks)
+    valid = [k for k in ks if 1 <= k < len(table)]   # a larger k than the split has photos is not measured
     both = table["category"].astype(object).where(table["color"].notna() & table["category"].notna())
     both = both.where(both.isna(), table["category"].astype(str) + "/" + table["color"].astype(str))
-    return {"category": label_precision_at_k(vectors, table["category"].tolist(), ks),
-            "category_color": label_precision_at_k(vectors, both.tolist(), ks),
-            "n_queries": int(table["category"].notna().sum())}
+    out: dict = {"n_queries": int(table["category"].notna().sum())}
+    for name, labels in (("category", table["category"].tolist()), ("category_color", both.tolist())):
+        measured = label_precision_at_k(vectors, labels, valid) if valid else {}
+        out[name] = {k: measured.get(k) for k in ks}
+    return out

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import math
 import os
 import time
@@ -43,6 +44,7 @@ import pandas as pd
 from fashionsim import mining
 from fashionsim._io import atomic_dir, atomic_path
 from fashionsim._progress import progress as _progress
+from fashionsim._progress import report as _report
 
 __all__ = [
     "CollapseWarning", "MinedTriplets", "SiameseRun", "DEFAULT_KS", "mine_triplets", "triplet_dataset",
@@ -50,13 +52,16 @@ __all__ = [
     "CHECKPOINT_DIR", "STATE_FILE", "MODEL_FILE", "BEST_FILE",
 ]
 
+logger = logging.getLogger(__name__)
+
 DEFAULT_KS = (1, 3, 5, 10, 25, 50, 100)
 CHECKPOINT_DIR = "checkpoint"
 MODEL_FILE = "model.keras"
 BEST_FILE = "best.weights.h5"
 STATE_FILE = "state.json"
 #: Settings a resumed run must share with the checkpoint it continues.
-_RESUME_KEYS = ("input_size", "margin", "batch_triplets", "triplets_per_epoch", "seed", "triplets")
+_RESUME_KEYS = ("input_size", "margin", "batch_triplets", "triplets_per_epoch", "seed", "triplets",
+                "learning_rate_decay", "epochs")
 #: Fewer evaluation queries than this cannot carry best-epoch selection (recall jumps between evaluations).
 MIN_SELECTION_QUERIES = 20
 ROUTES = ("mined", "metadata")
@@ -227,7 +232,7 @@ def save_model(model, path: str | os.PathLike) -> Path:
     if path.suffix != ".keras":
         raise ValueError(f"model path must end in .keras, got {path}")
     bare = model
-    if model.optimizer is not None:  # a fresh, uncompiled copy: no optimizer state in the file
+    if getattr(model, "optimizer", None) is not None:  # a fresh, uncompiled copy: no optimizer state in the file
         bare = keras.models.clone_model(model)
         bare.set_weights(model.get_weights())
     with atomic_path(path) as tmp:
@@ -308,7 +313,7 @@ def _epoch_seeds(seed: int, epoch: int) -> tuple[int, int]:
     return int(state[0]), int(state[1] % (2**31 - 1))
 
 
-def _compile(model, *, margin: float, learning_rate: float) -> None:
+def _compile(model, *, margin: float, learning_rate) -> None:
     import keras
 
     from fashionsim import losses
@@ -389,6 +394,7 @@ def train_siamese(
     batch_triplets: int = 14,
     margin: float = 0.3,
     learning_rate: float = 1e-4,
+    learning_rate_decay: str | None = None,
     eval_every: int = 1,
     eval_split: str = "val",
     ks: Iterable[int] = DEFAULT_KS,
@@ -419,7 +425,8 @@ def train_siamese(
     Each epoch trains on ``triplets_per_epoch`` freshly mined triplets
     (rounded down to whole batches of ``batch_triplets``; the reference used
     700 and 14, i.e. batches of 42 images), augmented, with the margin triplet
-    loss (``margin``, Adam at ``learning_rate``), then re-mines. Every
+    loss (``margin``, Adam at ``learning_rate``; ``learning_rate_decay="cosine"``
+    lowers it along a cosine to 0 at the last step of ``epochs``), then re-mines. Every
     ``eval_every`` epochs and at the last one: recall@``ks`` on
     ``eval_split`` (exact search; full and clean street photos) and, with
     ``out_dir``, an atomic checkpoint in ``out_dir/checkpoint/``.
@@ -468,6 +475,8 @@ def train_siamese(
         raise ValueError(f"triplets_per_epoch ({triplets_per_epoch}) must be >= batch_triplets ({batch_triplets})")
     if not float(learning_rate) > 0:
         raise ValueError(f"learning_rate must be positive, got {learning_rate}")
+    if learning_rate_decay not in (None, "cosine"):
+        raise ValueError(f"learning_rate_decay must be None or 'cosine', got {learning_rate_decay!r}")
     if triplets not in ROUTES:
         raise ValueError(f"triplets must be one of {list(ROUTES)}, got {triplets!r}")
     from fashionsim.deep_ranking import METADATA_KEYS, evaluate_metadata, metadata_sampler, mine_metadata_triplets
@@ -513,6 +522,7 @@ def train_siamese(
     out_dir = Path(out_dir) if out_dir is not None else None
     config = {"input_size": input_size, "margin": float(margin), "batch_triplets": batch_triplets,
               "triplets_per_epoch": triplets_per_epoch, "seed": seed, "learning_rate": float(learning_rate),
+              "learning_rate_decay": learning_rate_decay, "epochs": epochs if learning_rate_decay else None,
               "eval_split": eval_split, "ks": list(ks), "backbone": backbone if model is None else None,
               "triplets": triplets}
 
@@ -537,14 +547,18 @@ def train_siamese(
                                  f"this call by {select_by!r}")
             best_epoch, best_value = int(state["best_epoch"]), float(state["best_value"])
             best_weights = _load_weights(model, out_dir / CHECKPOINT_DIR / BEST_FILE)
-        if float(model.optimizer.learning_rate.numpy()) != float(learning_rate):
+        if learning_rate_decay is None and float(model.optimizer.learning_rate.numpy()) != float(learning_rate):
             model.optimizer.learning_rate.assign(float(learning_rate))
     else:
         with strategy.scope():
             if model is None:
                 model = build_embedding_model(backbone=backbone, input_size=input_size, weights=weights)
             _check_input(model, input_size)
-            _compile(model, margin=margin, learning_rate=learning_rate)
+            rate = float(learning_rate)
+            if learning_rate_decay == "cosine":  # a schedule of the optimizer's step: resumes with it
+                rate = keras.optimizers.schedules.CosineDecay(rate, decay_steps=epochs * (triplets_per_epoch
+                                                                                          // batch_triplets))
+            _compile(model, margin=margin, learning_rate=rate)
     _check_input(model, input_size)
 
     margins: list[np.ndarray] = []
@@ -603,8 +617,7 @@ def train_siamese(
         entry["seconds"] = time.perf_counter() - tick
         for key, value in entry.items():
             history.setdefault(key, []).append(_json_value(value))
-        if verbose >= 1:
-            print(_log_line(entry, epochs, ks), flush=True)
+        _report(_log_line(entry, epochs, ks), logger=logger, show=verbose >= 1)
         if entry["collapsed"]:
             collapsed_any = True
             warnings.warn(
@@ -620,8 +633,8 @@ def train_siamese(
     last_epoch = int(history["epoch"][-1]) if history.get("epoch") else None
     if best_weights is not None and best_epoch != last_epoch:
         model.set_weights(best_weights)
-        if verbose >= 1:
-            print(f"kept the weights of epoch {best_epoch} ({select_by} {best_value:.3f})", flush=True)
+        _report(f"kept the weights of epoch {best_epoch} ({select_by} {best_value:.3f})", logger=logger,
+                show=verbose >= 1)
     return SiameseRun(model=model, history=history, margins=margins, collapsed=collapsed_any,
                       train_seconds=time.perf_counter() - started, checkpoint=checkpoint, config=config,
                       best_epoch=best_epoch if best_weights is not None else last_epoch)

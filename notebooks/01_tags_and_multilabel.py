@@ -121,6 +121,31 @@ words.index = examples.product_id
 words
 
 # %% [markdown]
+# ### Before and after: the plain NN*/JJ* reading and the fashion-aware pipeline
+#
+# The reference article keeps every word the tagger calls a noun (NN*) or an adjective (JJ*),
+# proper nouns included. `fashionsim.tags` corrects that reading for product text: a fashion
+# lexicon (garments, parts, materials, fits, patterns, colours, with the part of speech each takes
+# in shop copy), hyphenated compounds (-length, -cut, -fit, -sleeved) as adjectives, brands and other
+# proper nouns left out, and filler ("favourite", "perfect") dropped. Two marketplace-style titles
+# show the brands. On the project's hand-labelled gold set of 213 shop texts and titles
+# (`tests/data/`), the plain reading gets 0.52 of the labels right and the pipeline 0.97.
+
+# %%
+demo_texts = examples.description.tolist() + [
+    "United Colors of Benetton Men's Slim Fit Polo Shirt Navy",
+    "Velmora Women's Calf-Length Floral Wrap Dress",
+]
+plain = tags.nouns_and_adjectives(demo_texts, tagger=tagger, plain=True)
+fixed = tags.nouns_and_adjectives(demo_texts, tagger=tagger)
+pd.DataFrame({
+    "plain NN*/JJ*: nouns": plain.nouns.str.join(", "),
+    "plain: adjectives": plain.adjectives.str.join(", "),
+    "pipeline: nouns": fixed.nouns.str.join(", "),
+    "pipeline: adjectives": fixed.adjectives.str.join(", "),
+})
+
+# %% [markdown]
 # The tagger is statistical and makes mistakes (a colour used as a noun, a noun read as an
 # adjective); the tags only have to be right often enough for the classifier to learn from them.
 #
@@ -148,9 +173,26 @@ tags.plot_tag_frequencies(extractor.frequencies_, title="the tag vocabulary (tra
 plt.show()
 
 # %% [markdown]
-# Colours, materials and garment parts are there, which a picture can show; so are filler
-# words ("favourite", "easy") that no picture can predict. They stay: TF-IDF cannot tell them
-# apart from real tags, and the per-tag scores below will.
+# Colours, materials and garment parts are there, which a picture can show. The pipeline drops
+# the filler its lexicon knows ("favourite", "perfect") and the words in more than 30% of the
+# descriptions; a few remain ("easy", "timeless") that no picture can predict, and the per-tag
+# scores below show it.
+#
+# Spelling variants found together in the corpus become one tag (shirt / shirts, t-shirt /
+# t-shirts), so no class is split in two, and no brand name or filler word is a class.
+
+# %%
+from fashionsim.tags.lexicon import load_lexicon, variant_key
+
+vocab = list(extractor.get_feature_names_out())
+keys = [variant_key(t) for t in vocab]
+assert len(set(keys)) == len(keys), "plural or hyphen duplicates in the vocabulary"
+lexicon = load_lexicon()
+brand_words = {w for brand in lexicon.brands for w in brand if w.isalpha() and lexicon.pos(w) is None}
+assert not set(vocab) & brand_words, sorted(set(vocab) & brand_words)
+assert not set(vocab) & (tags.STOPWORDS | lexicon.stop_words), sorted(set(vocab) & (tags.STOPWORDS | lexicon.stop_words))
+print(f"{len(vocab)} tags: no plural or hyphen duplicates, no brand names, no filler")
+print("spelling variants merged:", dict(sorted(extractor.variants_.items())))
 #
 # ### The label matrix
 #
@@ -256,7 +298,7 @@ print(f"test split: {len(test)} photos of {test_cat.products.shape[0]} products;
       f"the baseline predicts {baseline.predict(1).sum()} tags for every item")
 
 # %%
-# NBVAL_IGNORE_OUTPUT
+# headline figures: compared by nbval (repeatable training keeps them stable)
 scores.round(3)
 
 # %% [markdown]

@@ -134,3 +134,21 @@ def test_label_precision_against_a_loop_and_with_missing_labels():
     assert got[1] == pytest.approx(shares[:, :1].mean()) and got[3] == pytest.approx(shares.mean())
     with pytest.raises(ValueError, match="ks must lie"):
         label_precision_at_k(v, labels, ks=(30,))
+
+
+def test_cli_trains_on_metadata_triplets(shop_only, tmp_path, capsys):
+    import json
+
+    from fashionsim import cli, data
+
+    folder = data.write_catalog(shop_only, tmp_path)   # the CSVs beside the images
+    code = cli.main(["train", "siamese", "--catalog", str(folder), "--out", str(tmp_path / "out"), "--triplets",
+                     "metadata", "--epochs", "1", "--image-size", "32", "--triplets-per-epoch", "12",
+                     "--batch-size", "9", "--select-by", "none", "--json"])
+    assert code == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["triplets"] == "metadata" and (tmp_path / "out" / "model.keras").is_file()
+    assert payload["last_epoch"]["val_color_precision@1"] is not None
+    assert payload["last_epoch"]["val_color_precision@100"] is None   # the split has fewer photos than that
+    assert cli.main(["train", "dvbpr", "--catalog", str(folder), "--out", str(tmp_path / "d"), "--triplets",
+                     "metadata"]) == 2

@@ -80,18 +80,49 @@ def _digest(model) -> str:
     return hashlib.sha256(b"".join(np.ascontiguousarray(w).tobytes() for w in model.get_weights())).hexdigest()
 
 
-def test_siamese_resume_equals_an_uninterrupted_run(tiny_catalog, tmp_path):
+@pytest.mark.parametrize("decay", [None, "cosine"])
+def test_siamese_resume_equals_an_uninterrupted_run(tiny_catalog, tmp_path, decay):
     from fashionsim import training
 
     options = dict(backbone="small_cnn", input_size=32, triplets_per_epoch=12, batch_triplets=3, ks=(1, 2),
-                   eval_every=1, select_by="val_recall@2", progress=False, verbose=0, seed=5)
+                   eval_every=1, select_by="val_recall@2", min_selection_queries=1, progress=False, verbose=0,
+                   seed=5, learning_rate_decay=decay)
     straight = training.train_siamese(tiny_catalog, epochs=3, out_dir=tmp_path / "straight", **options)
-    training.train_siamese(tiny_catalog, epochs=1, out_dir=tmp_path / "resumed", **options)
+    if decay:  # a schedule over 3 epochs: interrupt by killing the run after its first checkpoint
+        _train_then_kill(tiny_catalog, tmp_path / "resumed", options)
+    else:
+        training.train_siamese(tiny_catalog, epochs=1, out_dir=tmp_path / "resumed", **options)
     resumed = training.train_siamese(tiny_catalog, epochs=3, out_dir=tmp_path / "resumed", resume=True, **options)
     assert _digest(resumed.model) == _digest(straight.model)
     for key in ("loss", "d_ap", "d_an", "val_recall@2", "mined_d_an"):
         assert resumed.history[key] == straight.history[key], key
     assert resumed.best_epoch == straight.best_epoch
+
+
+def _train_then_kill(cat, out_dir, options) -> None:
+    """Start a 3-epoch run in another process and kill -9 it once its first checkpoint is on disk."""
+    import time
+
+    folder = data.write_catalog(cat, cat.root)
+    script = textwrap.dedent(f"""
+        from fashionsim import data, training
+        cat = data.read_catalog({str(folder)!r})
+        training.train_siamese(cat, epochs=3, out_dir={str(out_dir)!r}, **{options!r})
+    """)
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0", "CUDA_VISIBLE_DEVICES": "-1"}
+    proc = subprocess.Popen([sys.executable, "-c", script], env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    state = out_dir / "checkpoint" / "state.json"
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and proc.poll() is None:
+            if state.is_file() and json.loads(state.read_text())["epoch"] >= 1:
+                break
+            time.sleep(0.05)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert json.loads(state.read_text())["epoch"] in (1, 2), "the run ended before it could be interrupted"
 
 
 def test_multilabel_resume_equals_an_uninterrupted_run(tiny_catalog, tmp_path):

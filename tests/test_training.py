@@ -153,3 +153,11 @@ def test_distribution_strategy_and_argument_checks(tiny_catalog):
         run(tiny_catalog, input_size=0)
     with pytest.raises(ValueError, match="takes inputs"):
         run(tiny_catalog, input_size=48)
+
+
+def test_save_model_takes_an_uncompiled_model(tmp_path):
+    model = tiny_model()
+    path = training.save_model(model, tmp_path / "bare.keras")
+    reloaded = keras.models.load_model(path, compile=False)
+    x = np.random.default_rng(0).random((2, SIZE, SIZE, 3), dtype=np.float32)
+    np.testing.assert_allclose(reloaded.predict_on_batch(x), model.predict_on_batch(x), atol=1e-6)

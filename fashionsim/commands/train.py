@@ -24,6 +24,9 @@ def _select_by(value: str | None) -> str | None:
 def run(args: argparse.Namespace) -> int:
     if args.select_by is not None and args.model != "siamese":
         raise UsageError(f"--select-by applies to `train siamese` only, not to `train {args.model}`")
+    if args.triplets != "mined" and args.model != "siamese":
+        raise UsageError(f"--triplets applies to `train siamese` only, not to `train {args.model}`")
+    default_select = "val_recall@10" if args.triplets == "mined" else "val_color_precision@10"
     cat = catalog_from_args(args)
     out = Path(args.out)
     common = dict(epochs=args.epochs, seed=args.seed, resume=args.resume, progress=not args.json)
@@ -40,12 +43,12 @@ def run(args: argparse.Namespace) -> int:
         result = train_siamese(cat, backbone=args.backbone, input_size=args.image_size,
                                weights=_weights(args.weights), batch_triplets=max(1, args.batch_size // 3),
                                learning_rate=args.lr or 1e-4, triplets_per_epoch=args.triplets_per_epoch,
-                               out_dir=out / "run", select_by=_select_by(args.select_by or "val_recall@10"),
-                               verbose=0 if args.json else 1,
+                               out_dir=out / "run", select_by=_select_by(args.select_by or default_select),
+                               triplets=args.triplets, verbose=0 if args.json else 1,
                                **common)
         save_model(result.model, out / "model.keras")
         summary = {"model": str(out / "model.keras"), "best_epoch": result.best_epoch,
-                   "select_by": _select_by(args.select_by or "val_recall@10"),
+                   "select_by": _select_by(args.select_by or default_select), "triplets": args.triplets,
                    "collapsed": result.collapsed, "last_epoch": _last(result.history)}
     elif args.model == "dvbpr":
         from fashionsim.recommend.training import save_dvbpr, train_dvbpr
@@ -89,9 +92,13 @@ def register(sub) -> None:
     p.add_argument("--epochs", type=int, default=5)
     p.add_argument("--batch-size", type=int, default=42, help="images per batch (siamese: 3 per triplet)")
     p.add_argument("--triplets-per-epoch", type=int, default=504, help="siamese only")
+    p.add_argument("--triplets", choices=["mined", "metadata"], default="mined",
+                   help="siamese only: 'mined' (street/shop pairs, semi-hard negatives; default) or 'metadata' "
+                        "(triplets from category and colour, for catalogs of shop photos only)")
     p.add_argument("--select-by", default=None, metavar="none|val_recall@K",
-                   help="siamese only: keep the epoch with the best validation metric (default val_recall@10; "
-                        "also val_clean_recall@K), or 'none' to keep the last epoch")
+                   help="siamese only: keep the epoch with the best validation metric (default val_recall@10 "
+                        "with mined triplets, val_color_precision@10 with metadata ones; also val_clean_recall@K, "
+                        "val_category_precision@K), or 'none' to keep the last epoch")
     p.add_argument("--lr", type=float, default=None, help="learning rate (default: the model's own)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue from the checkpoint in --out")
