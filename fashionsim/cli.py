@@ -156,7 +156,7 @@ def _failure(exc: BaseException) -> tuple[int, str]:
     if isinstance(exc, _input_errors()):
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         return 2, _one_line(message)
-    return 1, _one_line(f"{type(exc).__name__}: {exc} (run again with --verbose for the traceback)")
+    return 1, f"{type(exc).__name__}: {_one_line(exc)} (run again with --verbose for the traceback)"
 
 
 def _one_line(message: object) -> str:
