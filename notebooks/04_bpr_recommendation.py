@@ -235,7 +235,7 @@ fig.tight_layout()
 # a higher place. The last three columns are the *sampled* shortcuts of the literature.
 
 # %%
-# NBVAL_IGNORE_OUTPUT
+# headline figures: compared by nbval (repeatable training keeps them stable)
 scores = {"popularity": popularity_scores, "BPR-MF": mf.scores(), **{n: r.scores() for n, r in visual.items()}}
 rows, counts = [], {}
 for name, s in scores.items():
