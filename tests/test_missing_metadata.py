@@ -132,3 +132,14 @@ def test_sample_pairs_ignores_missing_metadata_and_reports():
     assert set(cat.products.loc[cat.products["category"].isna(), "product_id"]) & set(pairs["product_id"])
     assert pairs.attrs["products"] == 60 and pairs.attrs["excluded_products"] == 0
     assert pairs.attrs["missing_metadata"] == {"category": 8, "color": 10, "description": 3}
+
+
+@quiet
+def test_catalog_built_with_missing_values_samples_too():
+    """Built with the missing values in place (the catalog accepts them), not set afterwards."""
+    cat = partial_catalog()
+    rebuilt = Catalog(cat.products, cat.images)
+    df = generate(rebuilt, 2_000, seed=0)
+    assert (check_rules(rebuilt, df) == 0).all()
+    assert df.attrs["missing"]["products_without_category"] == 8
+    assert df.attrs["missing"]["products_without_color"] == 10

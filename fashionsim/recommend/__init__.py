@@ -4,6 +4,7 @@
   ``leave_last_out`` (per-user time split);
 * :mod:`~fashionsim.recommend.models` — Keras DVBPR (CNN / autoencoder / pretrained encoders), BPR-MF, the loss;
 * :mod:`~fashionsim.recommend.training` — ``train_dvbpr`` (checkpoints, resume), ``train_bpr_mf``;
+* :mod:`~fashionsim.recommend.mf` — BPR-MF's NumPy steps (Adam equal to Keras', or SGD);
 * :mod:`~fashionsim.recommend.scoring` — item vectors once, top-N, cold start;
 * :mod:`~fashionsim.recommend.baselines` — popularity;
 * :mod:`~fashionsim.recommend.evaluation` — AUC / Recall@K / NDCG@K of a split, full and sampled;

@@ -5,7 +5,10 @@ generator seeded by ``(seed, epoch)`` — so a resumed run samples exactly what
 an uninterrupted one would — feeds them as batches (item pictures gathered
 from an in-memory array, or cached encoder features), runs one Keras epoch,
 then measures the validation AUC over *all* items with item vectors computed
-once. The model of the best validation epoch is kept. With ``out_dir`` each
+once, every ``eval_every`` epochs. The model of the best validation epoch is
+kept; without validation interactions, the last (``result.selection``). Each
+epoch logs a line (loss, validation AUC, seconds) to this module's logger.
+BPR-MF trains in NumPy (:mod:`fashionsim.recommend.mf`), DVBPR in Keras. With ``out_dir`` each
 epoch writes a checkpoint folder atomically; the end writes the best model,
 its item embeddings and ``meta.json``. Taught in notebook 04; the
 ``fashionsim train dvbpr`` command calls :func:`train_dvbpr`.
@@ -803,18 +806,19 @@ class LoadedDVBPR:
 
 def load_dvbpr(out_dir: str | os.PathLike) -> LoadedDVBPR:
     """Load what :func:`train_dvbpr` wrote to ``out_dir``; refuses item embeddings made by another model."""
-    import keras
-
     from fashionsim.embed import load_embeddings, model_fingerprint
 
     out = Path(out_dir)
     for name in ("model.keras", "meta.json", "item_embeddings.npy"):
         if not (out / name).is_file():
             raise FileNotFoundError(f"{out / name} not found: train with train_dvbpr(..., out_dir={str(out)!r})")
-    import fashionsim.recommend.models  # noqa: F401  (registers the custom layers)
+    from fashionsim.models.io import load_model
 
-    meta = json.loads((out / "meta.json").read_text())
-    model = keras.saving.load_model(out / "model.keras")
+    try:
+        meta = json.loads((out / "meta.json").read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{out / 'meta.json'} is not valid JSON (truncated?): {exc}; re-run training") from None
+    model = load_model(out / "model.keras")
     fingerprint = model_fingerprint(model.get_layer("item_tower"))
     if fingerprint != meta["fingerprint"]:
         raise ValueError(f"{out}: model.keras does not match meta.json (an interrupted write?): re-run training")
