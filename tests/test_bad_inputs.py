@@ -418,3 +418,31 @@ def test_permission_denied_is_exit_1(capsys, tmp_path):
 def test_suite_is_json_clean():
     """The suite itself writes nothing to the repository."""
     assert not (ROOT / "emb.npy").exists() and json.dumps({"ok": True})
+
+
+def test_truncated_model_files_are_named(tmp_path):
+    """A truncated .keras file (and a DVBPR folder holding one, or a truncated meta.json) is named, not 'not found'."""
+    import json
+
+    import keras
+
+    from fashionsim.models.io import load_model
+    from fashionsim.recommend.training import load_dvbpr
+
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+    whole = tmp_path / "whole.keras"
+    model.save(whole)
+    cut = tmp_path / "cut.keras"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    with pytest.raises(ValueError, match=r"cut\.keras is not a complete \.keras file"):
+        load_model(cut)
+    folder = tmp_path / "dvbpr"
+    folder.mkdir()
+    (folder / "model.keras").write_bytes(cut.read_bytes())
+    (folder / "item_embeddings.npy").write_bytes(b"")
+    (folder / "meta.json").write_text('{"fingerprint": "x", "user_ids": [')
+    with pytest.raises(ValueError, match=r"meta\.json is not valid JSON"):
+        load_dvbpr(folder)
+    (folder / "meta.json").write_text(json.dumps({"fingerprint": "x"}))
+    with pytest.raises(ValueError, match=r"model\.keras is not a complete \.keras file"):
+        load_dvbpr(folder)

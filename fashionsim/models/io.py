@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import zipfile
 from pathlib import Path
 
 # Modules whose import registers fashionsim's serializable layers, losses and metrics.
@@ -22,6 +23,9 @@ def load_model(path: str | os.PathLike, *, compile: bool = False):
         raise FileNotFoundError(f"model file not found: {path}")
     if path.suffix != ".keras":
         raise ValueError(f"{path}: expected a .keras model file")
+    if not zipfile.is_zipfile(path):  # Keras would call a truncated file "not found"
+        raise ValueError(f"{path} is not a complete .keras file (truncated or corrupt: {path.stat().st_size} bytes); "
+                         "save or train the model again")
     for name in _REGISTERING_MODULES:
         try:
             importlib.import_module(name)
