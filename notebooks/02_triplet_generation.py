@@ -16,22 +16,43 @@
 # %% [markdown]
 # # 02 · Triplets from catalog metadata
 #
+# ← [01 · Tags and a multilabel classifier](01_tags_and_multilabel.ipynb) · [03 · Siamese network, semi-hard triplets](03_siamese_semihard.ipynb) →
+#
 # **What it teaches.** A ranking network learns from triplets: a *query* image, a *positive*
 # that should sit close to it and a *negative* that should sit farther away. Labelling millions
 # of them by hand is out of the question, but a shop catalog already knows which photos show the
 # same product, and each product's category and colour. This notebook turns that metadata into
 # triplets of four kinds, shows why some negatives are harder than others, checks the rules every
-# triplet obeys, and draws them at catalog scale with grouped integer indices instead of one
-# DataFrame filter per triplet.
+# triplet obeys, draws them at catalog scale with grouped integer indices instead of one
+# DataFrame filter per triplet, and ends by training a network on them.
 #
-# **Method.** The triplet recipe of the article *Visual Search using Deep Learning, pt. 1*
-# (built on Wang et al., *Learning Fine-grained Image Similarity with Deep Ranking*, CVPR 2014),
-# re-implemented in `fashionsim.triplets`.
+# **Learning objectives.** After this notebook you can
+# 1. name the four kinds of metadata triplet (same-product or same-colour positive; in-class or
+#    out-of-class negative) and say which negatives are hard;
+# 2. check that a triplet table obeys its rules, and count the fallbacks a catalog forces;
+# 3. replace a per-row DataFrame sampler by grouped integer indices, and measure the difference;
+# 4. train an embedding on metadata triplets alone (a catalog with one photo per product) and
+#    judge it by same-category and same-colour precision@K.
+#
+# **Prerequisites.** pandas and NumPy indexing; what an embedding and a triplet loss are
+# (notebook 03 treats the loss in depth).
+#
+# **Sources.**
+# * J. Wang, Y. Song, T. Leung, C. Rosenberg, J. Wang, J. Philbin, B. Chen, Y. Wu. *Learning
+#   Fine-grained Image Similarity with Deep Ranking*. CVPR 2014.
+#   [arXiv:1404.4661](https://arxiv.org/abs/1404.4661) — triplets and the ranking network.
+# * *Visual Search using Deep Learning, pt. 1* — a blog article on generating deep-ranking
+#   triplets from a fashion catalog's metadata (author not named in the copy we worked from):
+#   the four kinds and their proportions (90/10 positives, 30/70 negatives), re-implemented in
+#   `fashionsim.triplets` without its per-row sampler.
 #
 # **Data.** The bundled demo catalog: *generated* garment pictures, clean shop photos and
 # distorted street photos of the same products.
 #
-# **Run time.** About 30 s on a 2-core CPU.
+# **Run time.** About 150 CPU-seconds on a 2-core machine, most of it training on the triplets
+# at the end (measured for seeds 0–4 in [docs/lessons.md](../docs/lessons.md)); on a busy
+# machine the wall time is two to three times that. The first notebook to run generates the demo
+# catalog (about 10 CPU-seconds).
 
 # %% [markdown]
 # ## Setup

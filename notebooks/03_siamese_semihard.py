@@ -16,6 +16,8 @@
 # %% [markdown]
 # # 03 · Siamese network, semi-hard triplets, street-to-shop search
 #
+# ← [02 · Triplets from catalog metadata](02_triplet_generation.ipynb) · [04 · Visually-aware recommendation](04_bpr_recommendation.ipynb) →
+#
 # **What it teaches.** A customer photographs a garment in the street; the shop wants to find
 # that product among its own studio photos. We train one network (a *siamese* network: the same
 # weights for every image) that maps a photo to a point on the unit sphere, so that a street
@@ -24,17 +26,41 @@
 # model's own embeddings (*semi-hard mining*). Then every shop photo goes into an Annoy index
 # and street photos query it; recall@K says how often the right product is in the top K.
 #
+# **Learning objectives.** After this notebook you can
+# 1. write the margin triplet loss on squared distances of unit vectors, and say what α does;
+# 2. mine semi-hard negatives for a batch of (street, shop) pairs on the whole distance matrix;
+# 3. tell a healthy embedding from a collapsed one by d(a,p), d(a,n) and the spread;
+# 4. search an embedding with Annoy, and report its recall against exact search next to recall@K.
+#
+# **Prerequisites.** Notebook 02 (triplets); a Keras model and `fit`; Euclidean and cosine
+# distances.
+#
 # **Method.** The street-to-shop notebook *triplet_semihard_v3* (InceptionV3 → Dense 512 elu →
 # Dense 128 → L2 normalisation, margin triplet loss 0.3 on squared distances, 14 triplets per
 # batch, semi-hard negatives re-mined after each epoch, Annoy search, recall@1…100 on full and
 # clean street photos), and the item-recognition README's warning about triplet training that
-# collapses (FaceNet, Schroff et al. 2015). Re-implemented in `fashionsim.losses`,
-# `fashionsim.mining`, `fashionsim.training` and `fashionsim.index`.
+# collapses. Re-implemented in `fashionsim.losses`, `fashionsim.mining`, `fashionsim.training`
+# and `fashionsim.index`.
+#
+# **Sources.**
+# * F. Schroff, D. Kalenichenko, J. Philbin. *FaceNet: A Unified Embedding for Face Recognition
+#   and Clustering*. CVPR 2015. [arXiv:1503.03832](https://arxiv.org/abs/1503.03832) — the
+#   triplet loss with a margin, semi-hard negatives, and the collapse hard negatives cause.
+# * C. Szegedy, V. Vanhoucke, S. Ioffe, J. Shlens, Z. Wojna. *Rethinking the Inception
+#   Architecture for Computer Vision*. CVPR 2016. [arXiv:1512.00567](https://arxiv.org/abs/1512.00567)
+#   — InceptionV3.
+# * M. Hadi Kiapour, X. Han, S. Lazebnik, A. C. Berg, T. L. Berg. *Where to Buy It: Matching Street
+#   Clothing Photos in Online Shops*. ICCV 2015 — the street-to-shop task.
+# * *triplet_semihard_v3*, a street-to-shop notebook, and an item-recognition project's README on
+#   triplet training (authors not named in the copies we worked from) — the configuration above
+#   and the collapse it met with batch-hard mining.
 #
 # **Data.** The bundled demo catalog: *generated* garment pictures, clean shop photos and
 # distorted street photos of the same products.
 #
-# **Run time.** About 1.5 minutes of CPU on a 2-core machine (about 75 s of it training).
+# **Run time.** About 250 CPU-seconds on a 2-core machine, about 190 of them training (measured
+# for seeds 0–4 in [docs/lessons.md](../docs/lessons.md)); on a busy machine the wall time is
+# two to three times that.
 
 # %% [markdown]
 # ## Setup

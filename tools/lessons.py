@@ -45,16 +45,33 @@ def parse_seeds(text: str) -> list[int]:
     return seeds
 
 
-def run_seed(seed: int, names: list[str], work: Path, timeout: float) -> dict:
-    """Run the notebooks for one seed; returns the records and the per-notebook resources."""
+def _drop(path: Path, notebook: str) -> None:
+    """Remove ``notebook``'s lines from a JSON-lines file (before that notebook runs again)."""
+    if path.exists():
+        kept = [line for line in path.read_text().splitlines() if json.loads(line)["notebook"] != notebook]
+        path.write_text("".join(line + "\n" for line in kept))
+
+
+def _read(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+
+def run_seed(seed: int, names: list[str], work: Path, timeout: float, keep: bool = False) -> dict:
+    """Run the notebooks for one seed; returns the records and the per-notebook resources.
+
+    ``keep``: keep the seed's folder (its models and earlier records) and re-run only ``names``.
+    """
     folder = work / f"seed{seed}"
-    shutil.rmtree(folder, ignore_errors=True)
-    (folder / "notebooks").mkdir(parents=True)
+    if not keep:
+        shutil.rmtree(folder, ignore_errors=True)
+    (folder / "notebooks").mkdir(parents=True, exist_ok=True)
     out = folder / "lessons.jsonl"
+    runs_file = folder / "runs.jsonl"
     env = {**os.environ, **ENV, "FASHIONSIM_SEED": str(seed), "FASHIONSIM_LESSONS_OUT": str(out)}
     env.setdefault("FASHIONSIM_DATA_DIR", str(ROOT / "data"))
-    runs = []
     for name in names:
+        _drop(out, name)
+        _drop(runs_file, name)
         script = folder / "notebooks" / f"{name}.py"
         shutil.copy2(NOTEBOOKS / f"{name}.py", script)
         log = folder / f"{name}.log"
@@ -67,14 +84,16 @@ def run_seed(seed: int, names: list[str], work: Path, timeout: float) -> dict:
             _, status, usage = os.wait4(proc.pid, 0)
             timer.cancel()
             proc.returncode = os.waitstatus_to_exitcode(status)
-        runs.append({"notebook": name, "seed": seed, "rc": proc.returncode, "wall_s": time.perf_counter() - tic,
-                     "cpu_s": usage.ru_utime + usage.ru_stime, "peak_rss_mib": usage.ru_maxrss / 1024})
-        print(f"seed {seed} {name}: rc {proc.returncode}, {runs[-1]['cpu_s']:.0f} CPU s, "
-              f"{runs[-1]['wall_s']:.0f} s wall, peak {runs[-1]['peak_rss_mib']:.0f} MiB", flush=True)
+        run = {"notebook": name, "seed": seed, "rc": proc.returncode, "wall_s": time.perf_counter() - tic,
+               "cpu_s": usage.ru_utime + usage.ru_stime, "peak_rss_mib": usage.ru_maxrss / 1024}
+        with open(runs_file, "a") as fh:
+            fh.write(json.dumps(run) + "\n")
+        print(f"seed {seed} {name}: rc {proc.returncode}, {run['cpu_s']:.0f} CPU s, "
+              f"{run['wall_s']:.0f} s wall, peak {run['peak_rss_mib']:.0f} MiB", flush=True)
         if proc.returncode != 0:
             print(f"  see {log}:\n" + "".join(open(log).readlines()[-15:]), flush=True)
-    records = [json.loads(line) for line in out.read_text().splitlines()] if out.exists() else []
-    return {"records": records, "runs": runs}
+    order = {n: i for i, n in enumerate(sorted(p.stem for p in NOTEBOOKS.glob("[0-9][0-9]_*.py")))}
+    return {"records": _read(out), "runs": sorted(_read(runs_file), key=lambda r: order.get(r["notebook"], 99))}
 
 
 def _fmt(x: float) -> str:
@@ -128,6 +147,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per notebook run")
     parser.add_argument("--out", type=Path, default=ROOT / "docs", help="where lessons.md and lessons.json go")
     parser.add_argument("--work", type=Path, default=None, help="working folder (default: a temporary one)")
+    parser.add_argument("--aggregate", action="store_true",
+                        help="run nothing: table the records kept in --work for --seeds")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep each seed's folder in --work and re-run only --notebooks there (a notebook that "
+                             "reads others' models, like 05, then reads the kept ones); the table covers all kept records")
     args = parser.parse_args(argv)
     seeds = parse_seeds(args.seeds)
     names = sorted(p.stem for p in NOTEBOOKS.glob("[0-9][0-9]_*.py"))
@@ -136,7 +160,8 @@ def main(argv: list[str] | None = None) -> int:
     work = args.work or Path(tempfile.mkdtemp(prefix="fashionsim-lessons-"))
     tic = time.perf_counter()
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        results = list(pool.map(lambda s: run_seed(s, names, work, args.timeout), seeds))
+        results = list(pool.map(lambda s: run_seed(s, [] if args.aggregate else names, work, args.timeout,
+                                                   args.keep or args.aggregate), seeds))
     text, data = table(results, seeds)
     data.update(machine=f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
                 jobs=args.jobs, total_wall_s=time.perf_counter() - tic)
