@@ -50,6 +50,8 @@ def image_grid(
     tile: int = 96,
     border: int = 4,
     title_lines: int = 1,
+    wrap: int | None = None,
+    col_labels: Sequence[str] | None = None,
     ax=None,
     title: str | None = None,
 ):
@@ -61,12 +63,23 @@ def image_grid(
     ``False`` a red one, ``None`` none. ``row_labels`` label each row on the left.
     An entry that is a :class:`pathlib.Path` is drawn from that file instead
     of the catalog (a query photo that is not in it). ``title_lines`` makes
-    room for titles of that many lines (``"p0003\\ndress, red"``).
+    room for titles of that many lines (``"p0003\\ndress, red"``); the strip
+    grows by itself to the longest title, after ``wrap`` (a line length in
+    characters, e.g. 22 for 96-pixel tiles) breaks long lines at spaces.
+    ``col_labels`` head each column above the first row.
     """
+    import textwrap
+
     import matplotlib.pyplot as plt
 
     rows = _as_rows(image_ids, ncols)
     title_rows = _as_rows(titles, ncols) if titles is not None else None
+    if title_rows is not None:
+        if wrap:
+            title_rows = [[None if t is None else "\n".join(textwrap.fill(line, wrap) for line in str(t).split("\n"))
+                           for t in row] for row in title_rows]
+        title_lines = max([title_lines] + [str(t).count("\n") + 1 for row in title_rows for t in row
+                                           if t is not None and t != ""])
     mark_rows = _as_rows(marks, ncols) if marks is not None else None
     n_rows, n_cols = len(rows), max((len(r) for r in rows), default=1)
     cell = tile + 2 * border
@@ -100,14 +113,23 @@ def image_grid(
                             va="center", fontsize=7, clip_on=True)
     if row_labels is not None:
         ax.set_yticks([r * cell_h + cell / 2 for r in range(n_rows)], [str(t) for t in row_labels], fontsize=8)
+    if col_labels is not None:
+        for c, text in enumerate(col_labels):
+            if text:
+                ax.text(c * cell + cell / 2, -border, str(text), ha="center", va="bottom", fontsize=8)
     if title:
-        ax.set_title(title)
+        ax.set_title(title, pad=14 if col_labels is not None else 6)
     return ax
 
 
 def history_curves(history: Mapping[str, Sequence[float]], keys: Sequence[str] | None = None, *,
-                   xlabel: str = "epoch", ax=None, title: str | None = None):
-    """Plot training curves (``{"loss": [...], "val_auc": [...]}``) against the epoch number."""
+                   xlabel: str = "epoch", ylabel: str | None = None,
+                   references: Mapping[str, float] | None = None, ax=None, title: str | None = None):
+    """Plot training curves (``{"loss": [...], "val_auc": [...]}``) against the epoch number.
+
+    ``references`` adds a dashed horizontal line per entry (``{"popularity": 0.65}``): a baseline
+    that does not train, so it has one value for every epoch.
+    """
     import matplotlib.pyplot as plt
 
     if ax is None:
@@ -115,7 +137,11 @@ def history_curves(history: Mapping[str, Sequence[float]], keys: Sequence[str] |
     for key in keys or list(history):
         values = np.asarray(history[key], dtype=float)
         ax.plot(np.arange(1, len(values) + 1), values, marker="o", markersize=3, label=key)
+    for n, (name, value) in enumerate((references or {}).items()):
+        ax.axhline(float(value), color=("0.3", "0.6")[n % 2], ls="--", lw=1.2, label=f"{name} ({float(value):.3f})")
     ax.set_xlabel(xlabel)
+    if ylabel:
+        ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     if title:
