@@ -62,7 +62,7 @@ def _train_all(folder, out, env) -> dict[str, str]:
 
 
 def test_same_seed_same_weights_idle_and_busy(tiny_catalog, tmp_path):
-    folder = data.write_catalog(tiny_catalog, tmp_path / "catalog")
+    folder = data.write_catalog(tiny_catalog, tiny_catalog.root)  # the CSVs beside the images
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0", "CUDA_VISIBLE_DEVICES": "-1"}
     idle = _train_all(folder, tmp_path / "idle", env)
     burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
