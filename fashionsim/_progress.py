@@ -25,6 +25,6 @@ def report(text: str, *, logger=None, show: bool = True) -> None:
     if logger is not None:
         logger.info(text)
     if show:
-        from tqdm.auto import tqdm
+        from tqdm import tqdm  # the plain class: tqdm.auto would warn in a notebook without ipywidgets
 
         tqdm.write(text)
