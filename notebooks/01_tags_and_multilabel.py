@@ -16,12 +16,35 @@
 # %% [markdown]
 # # 01 · Tags from descriptions, and a multilabel image classifier
 #
+# ← the [overview in the README](../README.md) · [02 · Triplets from catalog metadata](02_triplet_generation.ipynb) →
+#
 # **What it teaches.** A shop already describes every product in words. The nouns and
 # adjectives of those descriptions ("dress", "denim", "black", "long") become tags. TF-IDF
 # keeps the words that say the most about each item, the most common ones become classes, and
 # a convolutional network learns to predict them from the picture alone, one independent yes/no
 # (sigmoid) answer per tag. The network's pooled vector is a first space in which to look for
 # similar items.
+#
+# **Learning objectives.** After this notebook you can
+# 1. extract nouns and adjectives from product descriptions with a part-of-speech tagger, and say
+#    what the plain NN*/JJ* reading gets wrong on shop text (brands, filler);
+# 2. keep each item's most telling words with one corpus-wide TF-IDF and build a tag vocabulary and
+#    a label matrix from them;
+# 3. train a multilabel image classifier (one sigmoid per tag, binary cross-entropy) and judge it
+#    with micro / macro / samples F1 on held-out products against a picture-blind baseline;
+# 4. choose the decision threshold on validation data, and use the network's pooled vector to find
+#    similar items.
+#
+# **Prerequisites.** Python and pandas; what a convolutional network and a sigmoid are; precision,
+# recall and F1. No earlier notebook: this is the first.
+#
+# **Sources.**
+# * Ivan Ludvig. *Multilabel classification using transfer learning* (blog post, ivanludvig.github.io)
+#   — tags from Zalando descriptions with NLTK, TF-IDF top tags, a multilabel image classifier, F1.
+# * S. Bird, E. Klein, E. Loper. *Natural Language Processing with Python* (the NLTK book), O'Reilly
+#   2009, https://www.nltk.org/book/ — tokenising and part-of-speech tagging.
+# * M. Sandler, A. Howard, M. Zhu, A. Zhmoginov, L.-C. Chen. *MobileNetV2: Inverted Residuals and
+#   Linear Bottlenecks*. CVPR 2018. [arXiv:1801.04381](https://arxiv.org/abs/1801.04381) — the demo backbone.
 #
 # **Method.** The tags → multilabel recipe of the Zalando article (translated descriptions,
 # NLTK nouns and adjectives, 10 top tags per item, 25 + 25 classes, a pretrained CNN with a
@@ -34,7 +57,7 @@
 # **Data.** The bundled demo catalog: *generated* garment pictures with English descriptions
 # whose nouns and adjectives describe what is drawn.
 #
-# **Run time.** About 2 minutes on an idle 2-core CPU, most of it training.
+# **Run time.** CPU seconds: see docs/lessons.md.
 
 # %% [markdown]
 # ## Setup
@@ -129,7 +152,8 @@ words
 # in shop copy), hyphenated compounds (-length, -cut, -fit, -sleeved) as adjectives, brands and other
 # proper nouns left out, and filler ("favourite", "perfect") dropped. Two marketplace-style titles
 # show the brands. On the project's hand-labelled gold set of 213 shop texts and titles
-# (`tests/data/`), the plain reading gets 0.52 of the labels right and the pipeline 0.97.
+# (`tests/data/`), the plain reading gets 0.52 of the labels right and the pipeline 0.97 (measured by
+# `tests/test_tags_gold.py`; exercise 2 below recomputes both).
 
 # %%
 demo_texts = examples.description.tolist() + [
@@ -193,7 +217,8 @@ assert not set(vocab) & brand_words, sorted(set(vocab) & brand_words)
 assert not set(vocab) & (tags.STOPWORDS | lexicon.stop_words), sorted(set(vocab) & (tags.STOPWORDS | lexicon.stop_words))
 print(f"{len(vocab)} tags: no plural or hyphen duplicates, no brand names, no filler")
 print("spelling variants merged:", dict(sorted(extractor.variants_.items())))
-#
+
+# %% [markdown]
 # ### The label matrix
 #
 # `transform` turns descriptions into a 0/1 matrix, one row per product and one column per tag
@@ -245,8 +270,7 @@ del probe
 # checkpoint after every epoch (written atomically, with a small JSON state, so an interrupted
 # run continues with `resume=True`), the loss on the validation products after each epoch.
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 cpu0, tic = time.process_time(), time.perf_counter()
 run = multilabel.train_multilabel(
     cat, cfg.out_dir, backbone=cfg.backbone, input_size=cfg.image_size, weights=cfg.weights,
@@ -313,29 +337,24 @@ lessons.check("macro F1: model > frequency baseline", model_f1["macro"], ">", sc
 # Per tag, precision and recall show what the picture can tell: colours, garment types and
 # visible parts are learned, the filler words are not.
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 per_tag = per_tag_precision_recall(test.labels, p_test, classes, threshold=threshold)
 per_tag.sort_values("f1", ascending=False).head(12).round(2)
 
 # %% [markdown]
 # ### Predicted vs true tags
 #
-# The three most probable tags of test photos, above the three best TF-IDF tags of their
-# description.
+# The three most probable tags of test photos (pred), above the three best TF-IDF tags of their
+# description (true).
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 shown = test.image_ids[::max(1, len(test) // 8)][:8]
 pos = pd.Index(test.image_ids).get_indexer(shown)
 predicted = tags.decode_tags(p_test[pos], classes, top_k=3)
 true_top = run.extractor.tags(cat.image_table().set_index("image_id").loc[shown, "description"])
-titles = [f"pred: {', '.join(p)}\ntrue: {', '.join(t[:3])}" for p, t in zip(predicted, true_top)]
-fig, axes = plt.subplots(2, 1, figsize=(10, 5.6))
-for row, ax in enumerate(axes):
-    plots.image_grid(cat, list(shown[4 * row:4 * row + 4]), titles=titles[4 * row:4 * row + 4], ncols=4,
-                     tile=96, ax=ax)
-fig.subplots_adjust(hspace=0.25)
+titles = [f"pred: {', '.join(p)}\ntrue: {', '.join(t[:3]) or '(no tag)'}" for p, t in zip(predicted, true_top)]
+plots.image_grid(cat, list(shown), titles=titles, ncols=4, tile=96, wrap=20,
+                 title="test photos: the 3 most probable tags (pred)\nand the description's 3 best tags (true)")
 plt.show()
 
 # %% [markdown]
@@ -345,8 +364,7 @@ plt.show()
 # batches, and for a few test photos the five most cosine-similar photos of the catalog (one
 # matrix product per chunk of queries). A green frame marks a neighbour of the query's category.
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 shop_ids = cat.images.loc[cat.images.source == "shop", "image_id"].to_numpy()
 vectors = multilabel.image_vectors(run.model, cat, cfg.image_size, image_ids=shop_ids, progress=False)
 query_pos = np.flatnonzero(np.isin(shop_ids, test.image_ids))
@@ -357,8 +375,7 @@ chance = (category[query_pos][:, None] == category[None, :]).mean()
 print(f"image vectors: {vectors.shape}; neighbours of the query's category: {same_category.mean():.0%} "
       f"(a random photo: {chance:.0%})")
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 pick = np.arange(0, len(query_pos), max(1, len(query_pos) // 6))[:6]
 rows = [[shop_ids[query_pos[i]], *shop_ids[neighbours[i]]] for i in pick]
 marks = [[None, *same_category[i]] for i in pick]
@@ -376,8 +393,7 @@ lessons.check("same-category neighbours > 3 × chance", same_category.mean(), ">
 # started from ImageNet weights, whose pooled vectors are far richer. Notebook 03 trains a vector
 # for similarity directly.
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 random_net = multilabel.build_multilabel_classifier(len(classes), backbone=cfg.backbone, input_size=cfg.image_size,
                                                     weights=None, bn_momentum=cfg.bn_momentum)
 random_vectors = multilabel.image_vectors(random_net, cat, cfg.image_size, image_ids=shop_ids, progress=False)
@@ -399,7 +415,26 @@ print(f"neighbours of the query's category — trained: {same_category.mean():.0
 #   `tags.json`, `state.json`): `multilabel.load_multilabel` reads them back; notebooks 03 and 05
 #   compare these vectors with a network trained for similarity.
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 print(f"test micro F1 {model_f1['micro']:.2f} vs {scores.loc['frequency baseline', 'micro']:.2f} for the "
       f"baseline; training {train_cpu_s:.0f} s of CPU")
+
+# %% [markdown]
+# ## Exercises
+#
+# Solutions: `solutions/exercises_01.py` (try first; the test suite runs them, `tests/test_exercises.py`).
+#
+# 1. **The decision threshold.** *Goal:* compare three ways of turning the sigmoid outputs into tags
+#    on the test photos: a threshold of 0.5, the threshold tuned on the validation products, and the
+#    3 most probable tags of every photo. *Hint:* `best_f1_threshold(val.labels, p_val)`,
+#    `multilabel_f1(test.labels, p_test, threshold=...)`, `tags.decode_tags(p_test, classes, top_k=3)`;
+#    count the tags each predicts per photo. *Expected outcome:* after a short training the sigmoids
+#    of most tags stay well under 0.5, so 0.5 predicts few tags and has the lowest micro F1; the tuned
+#    threshold is lower than 0.5 and beats it.
+# 2. **Plain NN*/JJ* or the pipeline?** *Goal:* score both readings on the project's hand-labelled gold
+#    set (`../tests/data/tags_gold_*.tsv`) and count the brand names each returns on the titles.
+#    *Hint:* `tags.nouns_and_adjectives(texts, plain=True)` against the default; a label is a
+#    (word, noun|adjective) pair; a title's brand words are in its `names` column. *Expected
+#    outcome:* the plain reading gets about half of the labels right and returns brand words for most
+#    titles; the pipeline gets over 0.9 right and returns none.
+
