@@ -179,11 +179,11 @@ def _check_notebook(browser, base: str, token: str, nb_path: Path, work: Path) -
             problems.append(f"{name}: {with_outputs} of its {expected['cells_with_outputs']} cells with outputs rendered")
 
         code = page.locator(f"{PANEL} .jp-CodeCell")
-        positions = page.evaluate(f"""() => [...document.querySelectorAll('{PANEL} .jp-Cell')]
-                                     .flatMap((c, i) => c.classList.contains('jp-CodeCell') ? [i] : [])""")
-        code.nth(0).locator(".jp-InputArea-editor").click()     # into the first code cell
-        for _ in range(positions[RUN_CELLS - 1] - positions[0] + 1):
-            page.keyboard.press("Shift+Enter")                   # run it and move on (markdown cells render)
+        for k in range(RUN_CELLS):                                # each cell from its own editor, in order
+            code.nth(k).locator(".jp-InputArea-editor").click()
+            page.keyboard.press("Control+Enter")                  # run it, stay on it (the kernel queues them)
+        # Running shows [*] (the first cell imports TensorFlow: seconds), then fresh execution counts.
+        code.nth(0).locator(".jp-InputPrompt", has_text="*").wait_for(timeout=10_000)
         page.wait_for_function(
             f"""n => [...document.querySelectorAll('{PANEL} .jp-CodeCell')].slice(0, n)
                    .every(c => /\\[\\d+\\]/.test(c.querySelector('.jp-InputPrompt').innerText))""",
