@@ -117,3 +117,59 @@ def test_05_larger_matching_threshold_only_adds_matches():
     table = ex.matching_by_threshold(q, qp, g, gp, [0.3, 0.5, 0.8])
     assert table["no_match"].is_monotonic_decreasing and table["accuracy@5"].is_monotonic_increasing, table
     assert table["no_match"].iloc[0] > table["no_match"].iloc[-1], table
+
+
+# ------------------------------------------------------------------------------------------- notebook 02
+def test_02_no_in_class_negatives(tiny_catalog):
+    ex = _solutions("exercises_02")
+    none = ex.kind_shares(tiny_catalog, 2000, p_in_class=0.0)
+    half = ex.kind_shares(tiny_catalog, 2000, p_in_class=0.5)
+    in_class = [k for k in none.index if k.endswith("/in_class")]
+    assert none[in_class].sum() == 0
+    assert abs(half[in_class].sum() - 0.5) < 0.05
+
+
+def test_02_street_queries_shop_targets(tiny_catalog):
+    table = _solutions("exercises_02").street_to_shop_sources(tiny_catalog, 500)
+    assert table.loc["street", "query"] == 1.0
+    assert table.loc["shop", "positive"] == 1.0 and table.loc["shop", "negative"] == 1.0
+
+
+def test_02_one_photo_a_product_falls_back_to_same_colour(tmp_path):
+    import pandas as pd
+
+    from conftest import write_image
+    from fashionsim.data import Catalog
+
+    products, images = [], []
+    for n in range(12):   # 3 categories × 2 colours × 2 products, two shop photos each
+        pid, color = f"p{n}", ("red", "blue")[n % 2]
+        products.append(dict(product_id=pid, category=("dress", "shirt", "shoe")[n // 4], color=color,
+                             gender="women", description="", split="train"))
+        for k in range(2):
+            write_image(tmp_path / f"{pid}_{k}.png", (200, 30, 30) if color == "red" else (30, 30, 200))
+            images.append(dict(image_id=f"{pid}_{k}", product_id=pid, path=f"{pid}_{k}.png", source="shop"))
+    cat = Catalog(pd.DataFrame(products), pd.DataFrame(images), root=tmp_path)
+    shares = _solutions("exercises_02").one_photo_fallbacks(cat, 4000)
+    assert abs(shares["same_product->same_color"] - 0.9) < 0.03   # every same-product draw, 90% of the triplets
+
+
+# ------------------------------------------------------------------------------------------- notebook 03
+def test_03_hardest_negatives_are_hard():
+    from fashionsim.mining import semihard_negatives
+
+    ex = _solutions("exercises_03")
+    rng = np.random.default_rng(0)
+    a, p = rng.normal(size=(60, 8)), rng.normal(size=(60, 8))
+    labels = rng.integers(0, 12, 60)
+    hardest, hard_margins = ex.hardest_negatives(a, p, labels)
+    _, semi_margins = semihard_negatives(a, p, labels, return_margins=True)
+    assert (labels[hardest] != labels).all()
+    assert (hard_margins <= semi_margins + 1e-9).all()               # never easier than semi-hard
+    assert (hard_margins <= 0).mean() > (semi_margins <= 0).mean()   # far more of them are "hard" (≤ 0)
+
+
+def test_03_more_trees_better_recall():
+    vectors = np.random.default_rng(1).normal(size=(3000, 16)).astype(np.float32)
+    recall = _solutions("exercises_03").annoy_recall_by_trees(vectors, trees=(1, 50))
+    assert recall[1] < recall[50] and recall[50] >= 0.9
