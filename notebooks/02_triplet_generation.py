@@ -192,7 +192,8 @@ for ax, kind in zip(axes.ravel(), triplets.KINDS):
     rows = df[df["kind"] == kind].head(3)[["query", "positive", "negative"]].to_numpy().tolist()
     info = table.set_index("image_id")
     titles = [[f"{info.at[i, 'color']} {info.at[i, 'category']}" for i in row] for row in rows]
-    plots.image_grid(cat, rows, titles=titles, tile=80, border=12, ax=ax, title=kind)
+    plots.image_grid(cat, rows, titles=titles, tile=80, border=12, ax=ax, title=kind,
+                     col_labels=["query", "positive", "negative"])
 fig.tight_layout()
 
 # %% [markdown]
@@ -396,6 +397,25 @@ print(f"same category and colour P@10: {before['category_color'][10]:.3f} → {a
 # differ only in colour, and every positive shares both. Same-category precision moves much
 # less (its gain over seeds is in `docs/lessons.md`): an out-of-class negative is usually far
 # already, so it rarely has a loss to learn from.
+
+# %% [markdown]
+# ## Exercises
+#
+# Solutions: `solutions/exercises_02.py` (try first; the test suite runs them, `tests/test_exercises.py`).
+#
+# 1. **No in-class negatives.** *Goal:* draw 20,000 triplets with `p_in_class=0` and with 0.5 and
+#    compare the share of each kind. *Hint:* `triplets.generate(cat, n, seed, p_in_class=...)` and
+#    `df["kind"].value_counts(normalize=True)`. *Expected outcome:* with 0 no triplet has an
+#    in-class negative; with 0.5 about half do — and the negatives' silhouette overlap with the
+#    query (above) falls when they are all out-of-class: easier triplets.
+# 2. **Street queries, shop targets.** *Goal:* triplets for street-to-shop training: street photos
+#    as queries, shop photos as positives and negatives. *Hint:* `query_sources="street",
+#    target_sources="shop"`. *Expected outcome:* every query is a street photo, every positive and
+#    negative a shop photo.
+# 3. **One photo a product.** *Goal:* keep one shop photo per product (what most shops have) and
+#    count the fallbacks. *Hint:* build a `data.Catalog` from `cat.products` and one image row per
+#    product, then read `df.attrs["fallbacks"]`. *Expected outcome:* every same-product positive
+#    falls back to a same-colour one: about 90% of the triplets.
 
 # %% [markdown]
 # ## Summary

@@ -80,7 +80,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from fashionsim import data, mining, plots, training
+from fashionsim import data, losses, mining, plots, training
 from fashionsim.embed import embed_images, model_fingerprint
 from fashionsim.lessons import Lessons, notebook_seed
 from fashionsim.models.embedding import build_embedding_model
@@ -179,12 +179,44 @@ print(f"a semi-hard negative exists for {np.sum(margins > 0)} of the {len(margin
       f"one); margins d(a,n) − d(a,p) range from {margins.min():.4f} to {margins.max():.4f}")
 
 # %% [markdown]
+# **The core code, in view.** The loss and one mining round fit in a few lines of NumPy; the
+# library does the same on the whole distance matrix at once, in chunks (`mining.semihard_negatives`,
+# `losses.MarginTripletLoss`). Both agree on these pairs:
+
+# %%
+def margin_triplet_loss_numpy(a, p, n, margin):
+    """mean over triplets of max(d(a,p) − d(a,n) + α, 0), squared L2 distances"""
+    return np.maximum(((a - p) ** 2).sum(1) - ((a - n) ** 2).sum(1) + margin, 0).mean()
+
+
+def semihard_numpy(a, p, labels):
+    """per anchor: the closest positive of another product farther than its own, else the farthest"""
+    chosen = []
+    for i in range(len(a)):
+        d = ((a[i] - p) ** 2).sum(1)
+        other, farther = labels != labels[i], (labels != labels[i]) & (d > d[i])
+        pool = np.flatnonzero(farther if farther.any() else other)
+        chosen.append(pool[np.argmin(d[pool])] if farther.any() else pool[np.argmax(d[pool])])
+    return np.array(chosen)
+
+
+loop = semihard_numpy(anchors, positives, pairs.label.to_numpy())
+d_loop, d_lib = (((anchors - positives[j]) ** 2).sum(1) for j in (loop, negatives))
+assert np.allclose(d_loop, d_lib, atol=1e-6), np.abs(d_loop - d_lib).max()  # same negatives, up to exact ties
+flat = np.stack([anchors, positives, positives[negatives]], axis=1).reshape(-1, anchors.shape[1])
+ours = margin_triplet_loss_numpy(anchors, positives, positives[negatives], cfg.margin)
+library = float(losses.MarginTripletLoss(margin=cfg.margin)(np.zeros(len(flat)), flat))
+assert abs(ours - library) < 1e-6, (ours, library)
+print(f"same negatives for all {len(loop)} anchors; loss {ours:.4f} (NumPy) = {library:.4f} (Keras)")
+
+# %% [markdown]
 # One anchor's view of the candidates, in the untrained model's space: its positive (green), every
 # shop photo of another product (grey), the negative semi-hard mining picks (red) and the band
 # where such a negative still has a non-zero loss (shaded).
 
 # %%
-i = int(np.flatnonzero(margins > 0)[0])
+semihard = np.flatnonzero((margins > 0) & (margins < cfg.margin))  # inside the band: a loss to learn from
+i = int(semihard[np.argmax(margins[semihard])])  # the widest such gap, so both lines can be told apart
 d_all = ((anchors[i] - positives) ** 2).sum(axis=1)
 other = pairs.label.to_numpy() != pairs.label.iloc[i]
 fig, (ax_line, ax_grid) = plt.subplots(1, 2, figsize=(11, 2.6), width_ratios=[2, 1])
@@ -288,14 +320,17 @@ assert len(run.history["epoch"]) == cfg.epochs and run.best_epoch is not None, (
 # %%
 h = run.history
 fig, axes = plt.subplots(1, 3, figsize=(13, 3))
-plots.history_curves({"loss": h["loss"], "active fraction": h["active_fraction"]}, ax=axes[0], title="loss")
+plots.history_curves({"loss": h["loss"], "share of triplets with a loss": h["active_fraction"]}, ax=axes[0],
+                     title="loss and active triplets")
+axes[0].set_ylabel("loss / share")
 plots.history_curves({"mean d(a,p)": h["d_ap"], "mean d(a,n)": h["d_an"], "spread": h["spread"]}, ax=axes[1],
                      title="distances (training triplets)")
+axes[1].set_ylabel("squared distance / spread")
 evaluated = [e for e, v in zip(h["epoch"], h["val_recall@1"]) if v is not None]
 for k in (1, 10, 100):
     axes[2].plot(evaluated, [v for v in h[f"val_recall@{k}"] if v is not None], marker="o", label=f"recall@{k}")
 axes[2].axvline(run.best_epoch, color="grey", ls=":", label=f"kept: epoch {run.best_epoch}")
-axes[2].set(title="validation recall@K", xlabel="epoch", ylim=(0, 1.02))
+axes[2].set(title="validation recall@K", xlabel="epoch", ylabel="recall", ylim=(0, 1.02))
 axes[2].grid(alpha=0.3)
 axes[2].legend(fontsize=8)
 plt.show()
@@ -440,6 +475,23 @@ print("saved", model_path.name, "and siamese.json in", ART)
 # %%
 # NBVAL_IGNORE_OUTPUT
 print(f"notebook CPU time: {time.process_time() - notebook_start:.0f} s (training {train_cpu:.0f} s)")
+
+# %% [markdown]
+# ## Exercises
+#
+# Solutions: `solutions/exercises_03.py` (try first; the test suite runs them, `tests/test_exercises.py`).
+#
+# 1. **Batch-hard instead of semi-hard.** *Goal:* mine the *hardest* negative of each pair (the
+#    closest shop photo of another product, farther or not) and compare its margins with the
+#    semi-hard ones. *Hint:* the (n, n) matrix of d(a_i, p_j) with the anchor's own product masked
+#    out; `argmin` per row. *Expected outcome:* its margins are never larger than the semi-hard
+#    ones and far more of them are ≤ 0 (the negative is closer than the positive). Train on them
+#    (`train_siamese` with your miner, or a higher learning rate) and watch d(a,p), d(a,n) and the
+#    spread: this is the road to the collapse `train_siamese` reports.
+# 2. **How many trees?** *Goal:* Annoy's recall@10 against exact search with 1, 5 and 50 trees.
+#    *Hint:* `index.EmbeddingIndex.build(vectors, ids, n_trees=...)` and `index.annoy_recall`.
+#    *Expected outcome:* recall rises with the number of trees; 50 trees (the reference's) is at
+#    or near 1 on this gallery.
 
 # %% [markdown]
 # ## Summary
