@@ -192,8 +192,9 @@ for ax, kind in zip(axes.ravel(), triplets.KINDS):
     rows = df[df["kind"] == kind].head(3)[["query", "positive", "negative"]].to_numpy().tolist()
     info = table.set_index("image_id")
     titles = [[f"{info.at[i, 'color']} {info.at[i, 'category']}" for i in row] for row in rows]
-    plots.image_grid(cat, rows, titles=titles, tile=80, border=12, ax=ax, title=kind,
+    plots.image_grid(cat, rows, titles=titles, tile=80, border=12, ax=ax,
                      col_labels=["query", "positive", "negative"])
+    ax.set_title(kind, pad=18)  # above the column labels
 fig.tight_layout()
 
 # %% [markdown]
