@@ -309,7 +309,10 @@ table
 # %% [markdown]
 # The assertions this notebook teaches: a visual model beats chance and popularity on the test
 # split (the visual model is chosen by *validation* AUC, never by test), and ranking among 100
-# sampled candidates is always easier than among all items.
+# sampled candidates is always easier than among all items. What it does **not** claim: that the
+# end-to-end CNN beats BPR-MF overall. Over seeds 0–4 their AUC difference ranged from −0.008 to
+# +0.039 (median +0.010, `docs/lessons.md`): inside the spread, a tie. Where the picture does
+# help is on rarely seen and new items, below.
 
 # %%
 best_name = max(visual, key=lambda n: max(visual[n].history["val_auc"]))
@@ -441,8 +444,29 @@ share = pd.DataFrame({"its 30 best users": share_top, "all users": share_all},
 share
 
 # %%
-lessons.check("shared colour + category + pattern: the new item's 30 best users > all users",
-              share["its 30 best users"].sum(), ">", share["all users"].sum())
+gap = lessons.measure("shared attributes, this one new item: its 30 best users − all users",
+                      share["its 30 best users"].sum() - share["all users"].sum())
+print(f"its 30 best users share {gap:+.3f} more attributes with it than all users do")
+
+# %% [markdown]
+# One item is one draw: over seeds 0–4 that gap ranged from −0.014 to +0.14, so one new item
+# cannot carry the lesson. Every item's picture goes through the same encoder, so ask the same
+# question of all 360: for each item, how many attributes (colour, category, pattern) do the
+# training items of its 30 best-scoring users share with it, against those of all users?
+
+# %%
+shared = (attributes[:, None, :] == attributes[None, :, :]).sum(axis=-1)  # (items, items): attributes in common
+owned = np.asarray(inter.train @ shared)                                  # (users, items): summed over u's items
+n_owned = np.asarray(inter.train.sum(axis=1)).ravel()
+every_score = best.scores()[np.arange(inter.n_users)]                    # (users, items)
+top30 = np.argpartition(-every_score, 30, axis=0)[:30]                   # each item's 30 best users
+items = np.arange(inter.n_items)
+look_top = owned[top30, items].sum(axis=0) / n_owned[top30].sum(axis=0)
+look_all = owned.sum(axis=0) / n_owned.sum()
+print(f"attributes shared with an item, mean over {inter.n_items} items: its 30 best users {look_top.mean():.3f}, "
+      f"all users {look_all.mean():.3f}; higher for {np.mean(look_top > look_all):.0%} of the items")
+lessons.check("shared attributes, mean over all items: each item's 30 best users > all users", look_top.mean(), ">",
+              look_all.mean())
 
 # %% [markdown]
 # ## Saving the model for notebook 05
