@@ -57,7 +57,10 @@
 # **Data.** The bundled demo catalog: *generated* garment pictures with English descriptions
 # whose nouns and adjectives describe what is drawn.
 #
-# **Run time.** CPU seconds: see docs/lessons.md.
+# **Run time.** About 130–175 CPU-seconds on a 2-core machine, most of it training the classifier
+# (measured for seeds 0–4 in [docs/lessons.md](../docs/lessons.md)); on a busy machine the wall time
+# is two to three times that. The first notebook to run generates the demo catalog (about 10
+# CPU-seconds).
 
 # %% [markdown]
 # ## Setup

@@ -59,8 +59,10 @@
 # * S. Rendle et al. *BPR: Bayesian Personalized Ranking from Implicit Feedback*. UAI 2009.
 #   [arXiv:1205.2618](https://arxiv.org/abs/1205.2618) — the AUC protocol of notebook 04.
 #
-# **Run time.** CPU seconds: see docs/lessons.md. It needs the models that notebooks 01, 03 and 04
-# saved; when one is missing it is retrained with the same functions, which takes a few more minutes.
+# **Run time.** About 20 CPU-seconds on a 2-core machine with the models that notebooks 01, 03 and
+# 04 saved (measured for seeds 0–4 in [docs/lessons.md](../docs/lessons.md)); when one is missing it
+# is retrained with the same functions, which takes a few more minutes. On a busy machine the wall
+# time is two to three times that.
 #
 # *The demo catalog is generated: drawings, not photographs.*
 
