@@ -58,6 +58,17 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _kernel_of(base: str, token: str, name: str, timeout: float = 60.0) -> str:
+    """The id of the kernel JupyterLab started for the notebook ``name``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for session in _get(f"{base}/api/sessions?token={token}"):
+            if session["path"].endswith(name) and session.get("kernel"):
+                return session["kernel"]["id"]
+        time.sleep(0.25)
+    raise AssertionError(f"{name}: JupyterLab started no kernel for it within {timeout:.0f} s")
+
+
 def _get(url: str) -> dict | list:
     with urllib.request.urlopen(url, timeout=5) as response:
         return json.loads(response.read())
@@ -179,11 +190,21 @@ def _check_notebook(browser, base: str, token: str, nb_path: Path, work: Path) -
             problems.append(f"{name}: {with_outputs} of its {expected['cells_with_outputs']} cells with outputs rendered")
 
         code = page.locator(f"{PANEL} .jp-CodeCell")
+        kernel = _kernel_of(base, token, name)
+        before = _get(f"{base}/api/kernels/{kernel}?token={token}")["last_activity"]
         for k in range(RUN_CELLS):                                # each cell from its own editor, in order
             code.nth(k).locator(".jp-InputArea-editor").click()
             page.keyboard.press("Control+Enter")                  # run it, stay on it (the kernel queues them)
-        # Running shows [*] (the first cell imports TensorFlow: seconds), then fresh execution counts.
-        code.nth(0).locator(".jp-InputPrompt", has_text="*").wait_for(timeout=10_000)
+        # The committed prompts already read [1], [2]: that the cells ran is told by the kernel itself
+        # (its last activity moves on), not by a [*] that a fast cell may show too briefly to be seen.
+        deadline = time.monotonic() + CELL_TIMEOUT / 1000
+        while time.monotonic() < deadline:
+            state = _get(f"{base}/api/kernels/{kernel}?token={token}")
+            if state["last_activity"] != before and state["execution_state"] == "idle":
+                break
+            time.sleep(0.25)
+        else:
+            problems.append(f"{name}: the kernel never ran the cells sent from the page")
         page.wait_for_function(
             f"""n => [...document.querySelectorAll('{PANEL} .jp-CodeCell')].slice(0, n)
                    .every(c => /\\[\\d+\\]/.test(c.querySelector('.jp-InputPrompt').innerText))""",
