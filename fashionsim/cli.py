@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from fashionsim import __version__
 
 # Subcommand modules, in the order --help lists them.
-_COMMAND_MODULES = ("demo", "catalog", "train", "search", "recommend", "evaluate", "bench")
+_COMMAND_MODULES = ("demo", "catalog", "train", "embed", "search", "recommend", "evaluate", "bench")
 
 #: Set before TensorFlow is first imported (unless --verbose): its C++ start-up lines ("Could not find
 #: cuda drivers", "cuInit ... UNKNOWN ERROR", the oneDNN notice) are information, not failures.
