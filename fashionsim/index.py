@@ -400,6 +400,34 @@ class EmbeddingIndex:
                       fingerprint=fingerprint, on_disk_path=on_disk_path, n_jobs=n_jobs, progress=progress,
                       total=-(-n // _ADD_CHUNK))
 
+    @classmethod
+    def build_from_chunks(cls, chunks: Iterable[tuple[np.ndarray, Sequence]], *, dim: int, metric: str = "angular",
+                          n_trees: int = 50, seed: int | None = 0, fingerprint: str | None = None,
+                          on_disk: str | os.PathLike | None = None, search_k: int = -1, n_jobs: int = 1,
+                          progress: bool = False) -> EmbeddingIndex:
+        """Index ``(vectors (b, dim), ids (b,))`` chunks added in order, for indexes larger than memory.
+
+        The answers equal :meth:`build` on the concatenated vectors and ids with
+        the same ``seed`` (and ``n_trees``). Only one chunk is held at a time;
+        with ``on_disk`` the forest is built in that file (Annoy's
+        ``on_disk_build``) instead of RAM, and :meth:`save` copies it to its
+        final place. Ids must be unique across chunks (all ints or all strings);
+        empty chunks are skipped. A chunk of another dimension is refused with
+        its number.
+
+        >>> rng = np.random.default_rng(0)
+        >>> vectors = rng.normal(size=(20, 4))
+        >>> chunks = ((vectors[s:s + 8], range(s, min(s + 8, 20))) for s in range(0, 20, 8))
+        >>> idx = EmbeddingIndex.build_from_chunks(chunks, dim=4, n_trees=5)
+        >>> len(idx), idx.query(vectors[:2], k=1)[0].ravel().tolist()
+        (20, [0, 1])
+        """
+        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1:
+            raise ValueError(f"dim must be a positive int, got {dim!r}")
+        return _build(chunks, None, metric=metric, n_trees=n_trees, search_k=search_k, seed=seed,
+                      fingerprint=fingerprint, on_disk_path=on_disk, n_jobs=n_jobs, progress=progress,
+                      dim=int(dim), unit="chunk")
+
     # ------------------------------------------------------------ queries
     def __len__(self) -> int:
         return int(self._annoy.get_n_items())
@@ -540,8 +568,13 @@ def _annoy_save(ann: Any, tmp: Path, path: Path) -> None:
 
 def _build(batches: Iterable[tuple[Any, Any]], ids: np.ndarray | None, *, metric: str, n_trees: int,
            search_k: int, seed: int | None, fingerprint: str | None, on_disk_path: str | os.PathLike | None,
-           n_jobs: int, progress: bool, total: int | None = None) -> EmbeddingIndex:
-    """Add every batch of vectors to a fresh Annoy index, then build it; ids from the batches when ``ids`` is None."""
+           n_jobs: int, progress: bool, total: int | None = None, dim: int | None = None,
+           unit: str = "batch") -> EmbeddingIndex:
+    """Add every batch of vectors to a fresh Annoy index, then build it; ids from the batches when ``ids`` is None.
+
+    ``dim`` given: the index is made before the first batch and every batch must have that dimension.
+    ``unit`` names a batch in error messages ("batch" or "chunk").
+    """
     annoy = _import_annoy()
     metric = _check_metric(metric)
     if isinstance(n_trees, bool) or not isinstance(n_trees, (int, np.integer)) or n_trees < 1:
@@ -552,34 +585,38 @@ def _build(batches: Iterable[tuple[Any, Any]], ids: np.ndarray | None, *, metric
         raise ValueError(f"seed must be a non-negative int or None, got {seed!r}")
     if n_jobs == 0 or n_jobs < -1:
         raise ValueError(f"n_jobs must be -1 or >= 1, got {n_jobs}")
-    ann = None
-    dim = None
+    disk = Path(on_disk_path) if on_disk_path is not None else None
+
+    def new_index(d: int) -> Any:
+        made = annoy.AnnoyIndex(d, metric)
+        if seed is not None:
+            made.set_seed(int(seed))
+        if disk is not None:
+            disk.parent.mkdir(parents=True, exist_ok=True)
+            made.on_disk_build(os.fspath(disk))
+        return made
+
+    ann = None if dim is None else new_index(dim)
     n = 0
     batch_ids: list[np.ndarray] = []
-    disk = Path(on_disk_path) if on_disk_path is not None else None
     for b, (vectors, vids) in enumerate(_progress(batches, enabled=progress, total=total, desc="index")):
         arr = np.asarray(vectors)
         if arr.ndim != 2:
-            raise ValueError(f"batch {b}: vectors must be a 2-D (n, d) array, got shape {arr.shape}")
+            raise ValueError(f"{unit} {b}: vectors must be a 2-D (n, d) array, got shape {arr.shape}")
         if len(arr) == 0:
             continue
         if ann is None:
             dim = int(arr.shape[1])
-            ann = annoy.AnnoyIndex(dim, metric)
-            if seed is not None:
-                ann.set_seed(int(seed))
-            if disk is not None:
-                disk.parent.mkdir(parents=True, exist_ok=True)
-                ann.on_disk_build(os.fspath(disk))
-        arr = _check_vectors(arr, f"vectors of batch {b}" if ids is None else "vectors", dim=dim, metric=metric,
+            ann = new_index(dim)
+        arr = _check_vectors(arr, f"vectors of {unit} {b}" if ids is None else "vectors", dim=dim, metric=metric,
                              offset=0 if ids is None else n)
         if ids is None:
-            batch_ids.append(_normalise_ids(vids, len(arr), where=f"ids of batch {b}"))
+            batch_ids.append(_normalise_ids(vids, len(arr), where=f"ids of {unit} {b}"))
         for i, row in enumerate(arr):
             ann.add_item(n + i, row)
         n += len(arr)
-    if ann is None:
-        raise ValueError("no vectors to index: every batch was empty")
+    if n == 0:
+        raise ValueError(f"no vectors to index: every {unit} was empty")
     if ids is None:
         ids = _normalise_ids(np.concatenate(batch_ids) if all(a.dtype.kind == "i" for a in batch_ids)
                              else np.concatenate([a.astype(object) for a in batch_ids]), n)

@@ -306,3 +306,44 @@ def test_build_from_batches_refusals(data):
         build_from_batches([(vectors[:5], ids[:5]), (vectors[5:10, :3], ids[5:10])], metric="euclidean")
     with pytest.raises(ValueError, match="ids of batch 0 has 4 entries"):
         build_from_batches([(vectors[:5], ids[:4])], metric="euclidean")
+
+
+@pytest.mark.parametrize("on_disk", [False, True])
+def test_build_from_chunks_equals_build(data, tmp_path, on_disk):
+    vectors, queries, ids = data
+    whole = EmbeddingIndex.build(vectors, ids, "angular", n_trees=6, seed=3)
+    bounds = [0, 100, 100, 437, 999, 1000]                    # uneven chunks, one of them empty
+    chunks = ((vectors[a:b], ids[a:b]) for a, b in zip(bounds[:-1], bounds[1:]))
+    disk = tmp_path / "building" / "forest.ann" if on_disk else None
+    streamed = EmbeddingIndex.build_from_chunks(chunks, dim=32, n_trees=6, seed=3, fingerprint="m1", on_disk=disk)
+    want_ids, want_dist = whole.query(queries, k=10)
+    got_ids, got_dist = streamed.query(queries, k=10)
+    np.testing.assert_array_equal(got_ids, want_ids)
+    np.testing.assert_array_equal(got_dist, want_dist)
+    np.testing.assert_array_equal(streamed.ids, ids)
+    assert streamed.fingerprint == "m1" and streamed.get_config()["n_items"] == 1000
+    if on_disk:
+        assert disk.stat().st_size > 0                       # the forest was built in that file
+    loaded = EmbeddingIndex.load(streamed.save(tmp_path / "final.ann"), fingerprint="m1")
+    np.testing.assert_array_equal(loaded.query(queries, k=10)[0], want_ids)
+
+
+def test_build_from_chunks_keeps_integer_ids_and_refuses_bad_chunks(data):
+    vectors, queries, _ = data
+    chunks = [(vectors[:500], np.arange(500, dtype=np.int32)), (vectors[500:], range(500, 1000))]
+    streamed = EmbeddingIndex.build_from_chunks(iter(chunks), dim=32, metric="euclidean", n_trees=4, seed=1)
+    whole = EmbeddingIndex.build(vectors, np.arange(1000), "euclidean", n_trees=4, seed=1)
+    assert streamed.ids.dtype == np.int64
+    np.testing.assert_array_equal(streamed.query(queries, k=3)[0], whole.query(queries, k=3)[0])
+    with pytest.raises(ValueError, match="chunk 1 have dimension 3, the index has dimension 32"):
+        EmbeddingIndex.build_from_chunks([(vectors[:5], range(5)), (vectors[5:10, :3], range(5, 10))], dim=32)
+    with pytest.raises(ValueError, match="chunk 0 have dimension 32, the index has dimension 8"):
+        EmbeddingIndex.build_from_chunks([(vectors[:5], range(5))], dim=8)
+    with pytest.raises(ValueError, match="no vectors to index: every chunk was empty"):
+        EmbeddingIndex.build_from_chunks([(vectors[:0], [])], dim=32)
+    with pytest.raises(ValueError, match="unique"):
+        EmbeddingIndex.build_from_chunks([(vectors[:5], range(5)), (vectors[5:10], range(5))], dim=32)
+    with pytest.raises(ValueError, match="ids of chunk 0 has 4 entries"):
+        EmbeddingIndex.build_from_chunks([(vectors[:5], range(4))], dim=32)
+    with pytest.raises(ValueError, match="dim must be a positive int"):
+        EmbeddingIndex.build_from_chunks([(vectors[:5], range(5))], dim=0)
