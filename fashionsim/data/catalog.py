@@ -89,7 +89,7 @@ def _require_values(frame: pd.DataFrame, column: str, allowed: Sequence[str], ta
         )
 
 
-def _unsafe_paths(paths: pd.Series) -> np.ndarray:
+def unsafe_paths(paths: pd.Series) -> np.ndarray:
     """True where a relative path is empty, absolute, or escapes its root once normalised (vectorised)."""
     p = paths.astype(str).str.replace("\\", "/", regex=False)
     unsafe = (p.str.startswith("/") | p.str.match(r"^[A-Za-z]:") | p.str.fullmatch(r"[./]*")).to_numpy(copy=True)
@@ -120,9 +120,17 @@ def _type_hint(known: pd.Series, given: pd.Series, unknown: np.ndarray, table: s
 class Catalog:
     """Products, their images and user interactions, with a root folder.
 
-    >>> cat = Catalog(products, images, interactions, root="data/demo")  # doctest: +SKIP
-    >>> cat.image_path(cat.images.image_id[0])                             # doctest: +SKIP
-    PosixPath('/.../data/demo/images/p0000_shop0.png')
+    >>> products = pd.DataFrame({"product_id": ["p0", "p1"], "category": ["dress", "shoe"],
+    ...                          "color": ["red", None], "gender": "women", "description": ["A red dress.", ""],
+    ...                          "split": "train"})
+    >>> images = pd.DataFrame({"image_id": ["i0", "i1", "i2"], "product_id": ["p0", "p0", "p1"],
+    ...                        "path": ["p0/shop.png", "p0/street.png", "p1/shop.png"],
+    ...                        "source": ["shop", "street", "shop"]})
+    >>> cat = Catalog(products, images, root="/photos")
+    >>> str(cat.image_path("i1"))
+    '/photos/p0/street.png'
+    >>> cat.missing_metadata()
+    {'category': 0, 'color': 1, 'description': 1}
 
     The tables are copied and re-indexed from 0; ``source`` names the origin
     (a file, a loader) in error messages.
@@ -192,7 +200,7 @@ class Catalog:
         without = ~products["product_id"].isin(pd.Index(images["product_id"])).to_numpy()
         if without.any():
             raise CatalogError(f"{src}: product(s) with no image at {_rows(products, without, 'product_id')}")
-        unsafe = _unsafe_paths(images["path"])
+        unsafe = unsafe_paths(images["path"])
         if unsafe.any():
             raise CatalogError(
                 f"{src}: image path must be relative and stay inside the root {self.root}; "
@@ -254,11 +262,8 @@ class Catalog:
         return self.images.merge(self.products, on="product_id", how="left", validate="many_to_one")
 
     def missing_metadata(self) -> dict[str, int]:
-        """How many products lack a category, a colour or a description (explicit missing values).
-
-        >>> cat.missing_metadata()                       # doctest: +SKIP
-        {'category': 8, 'color': 10, 'description': 3}
-        """
+        """How many products lack a category, a colour or a description (explicit missing values; see the example
+        of :class:`Catalog`)."""
         p = self.products
         return {"category": int(p["category"].isna().sum()), "color": int(p["color"].isna().sum()),
                 "description": int((p["description"].fillna("").astype(str).str.strip() == "").sum())}

@@ -36,7 +36,7 @@ from fashionsim._io import atomic_dir, atomic_path
 from fashionsim._progress import progress as _progress
 from fashionsim.data import _garments as G
 from fashionsim.data._descriptions import describe
-from fashionsim.data.folder import read_catalog
+from fashionsim.data.csv_folder import read_catalog
 from fashionsim.data.catalog import Catalog, CatalogError
 
 __all__ = [

@@ -4,8 +4,19 @@ This is the on-disk form of the demo catalog and the simplest way to bring
 your own: write the three tables (``interactions.csv`` optional) beside the
 images and point any notebook or command at the folder.
 
->>> cat = read_catalog("my_catalog/")          # doctest: +SKIP
->>> write_catalog(cat, "copy/")                # doctest: +SKIP
+>>> import tempfile
+>>> from PIL import Image
+>>> folder = Path(tempfile.mkdtemp())
+>>> Image.new("RGB", (8, 8)).save(folder / "p0.png")
+>>> pd.DataFrame({"product_id": ["p0"], "category": ["dress"], "color": ["red"], "gender": ["women"],
+...               "description": ["A red dress."], "split": ["train"]}).to_csv(folder / "products.csv", index=False)
+>>> pd.DataFrame({"image_id": ["i0"], "product_id": ["p0"], "path": ["p0.png"],
+...               "source": ["shop"]}).to_csv(folder / "images.csv", index=False)
+>>> cat = read_catalog(folder)
+>>> cat.products[["product_id", "color"]].to_numpy().tolist()
+[['p0', 'red']]
+>>> write_catalog(cat, folder) == folder
+True
 """
 
 from __future__ import annotations
