@@ -374,3 +374,28 @@ def test_decode_time_augmentation_equals_the_batch_version(files, fit):
         w, h = source.size
         box = (0.05 * w, 0.05 * h, 0.95 * w, 0.95 * h)
         np.testing.assert_array_equal(cropped, np.asarray(source.convert("RGB").resize((16, 16), Image.Resampling.BILINEAR, box=box)))
+
+
+# ------------------------------------------------------------------------------------------- vocabulary
+def test_old_size_keyword_still_works_with_a_future_warning(files):
+    with pytest.warns(FutureWarning, match=r"load_image\(size=\.\.\.\) is deprecated: pass image_size="):
+        old = load_image(files[0], size=8)
+    np.testing.assert_array_equal(old, load_image(files[0], image_size=8))
+    with pytest.warns(FutureWarning, match=r"dataset\(size=\.\.\.\)"):
+        batch = next(iter(images.dataset(files[:2], size=8, batch_size=2))).numpy()
+    np.testing.assert_array_equal(batch, np.stack([load_image(p, 8) for p in files[:2]]))
+    with pytest.raises(ValueError, match="image_size must be a positive int"):
+        images.dataset(files, image_size=0, batch_size=2)
+
+
+def test_a_generator_seed_is_one_int_draw(files):
+    def run(seed):
+        ds = images.dataset(files[:3], 8, 3, augment=True, shuffle=True, seed=seed)
+        return np.concatenate([b.numpy() for b in ds])
+
+    drawn = int(np.random.default_rng(3).integers(2**31))
+    np.testing.assert_array_equal(run(np.random.default_rng(3)), run(drawn))
+    np.testing.assert_array_equal(images.augment_batch(np.ones((2, 8, 8, 3), np.float32), np.random.default_rng(3)),
+                                  images.augment_batch(np.ones((2, 8, 8, 3), np.float32), drawn))
+    with pytest.raises(TypeError, match="seed must be an int"):
+        images.augment_params(2, 1.5)
