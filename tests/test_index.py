@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 
@@ -347,3 +348,37 @@ def test_build_from_chunks_keeps_integer_ids_and_refuses_bad_chunks(data):
         EmbeddingIndex.build_from_chunks([(vectors[:5], range(4))], dim=32)
     with pytest.raises(ValueError, match="dim must be a positive int"):
         EmbeddingIndex.build_from_chunks([(vectors[:5], range(5))], dim=0)
+
+
+# ------------------------------------------------------------------ the protocol and its result
+@pytest.mark.parametrize("cls", [EmbeddingIndex, ExactIndex])
+def test_search_returns_neighbours_that_query_unpacks(data, cls):
+    vectors, queries, ids = data
+    built = cls.build(vectors, ids, "euclidean")
+    assert isinstance(built, index.SearchIndex)
+    found = built.search(queries[:6], k=4)
+    assert isinstance(found, index.Neighbours) and len(found) == 6 and found.k == 4
+    assert found.positions.dtype == np.int64 and found.distances.dtype == np.float32
+    np.testing.assert_array_equal(found.ids, ids[found.positions])
+    got_ids, got_dist = built.query(queries[:6], k=4)
+    np.testing.assert_array_equal(got_ids, found.ids)
+    np.testing.assert_array_equal(got_dist, found.distances)
+    assert found.n_requeried == 0
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        found.n_requeried = 3
+
+
+def test_requeried_count_is_returned_not_left_on_the_index(data):
+    vectors, queries, ids = data
+    forest = EmbeddingIndex.build(vectors, ids, metric="euclidean", n_trees=2, seed=0)
+    short = forest.search(queries[:10], k=60, search_k=1)
+    assert short.n_requeried == 10 and short.ids.shape == (10, 60)
+    full = forest.search(queries[:10], k=5)
+    assert full.n_requeried == 0 and short.n_requeried == 10     # an earlier result is not rewritten
+
+
+def test_overlap_of_positions():
+    assert index.overlap(np.array([[0, 1], [2, 3]]), np.array([[1, 0], [2, 4]]), k=2) == 0.75
+    assert index.overlap(np.array([[5, 1, 0]]), np.array([[0, 9]]), k=1) == 0.0
+    with pytest.raises(ValueError, match=">= 3"):
+        index.overlap(np.array([[0, 1]]), np.array([[0, 1]]), k=3)

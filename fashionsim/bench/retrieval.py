@@ -92,8 +92,8 @@ def _run(quick: bool) -> list[BenchRow]:
     rows: list[BenchRow] = []
 
     exact = ExactIndex.build(items, ids, metric="euclidean")
-    exact_s = median_time(lambda: exact.query_positions(queries, k), repeat=repeat, warmup=1)
-    exact_peak = peak_memory_mib(lambda: exact.query_positions(queries, k))
+    exact_s = median_time(lambda: exact.search(queries, k), repeat=repeat, warmup=1)
+    exact_peak = peak_memory_mib(lambda: exact.search(queries, k))
     rows.append(BenchRow(
         name="exact search (chunked matrix product)", size=size, ours_s=exact_s, peak_mib=exact_peak,
         note=f"{n_queries / exact_s:,.0f} queries/s, k={k}, 1 BLAS thread",
@@ -121,7 +121,7 @@ def _run(quick: bool) -> list[BenchRow]:
             ))
         for n_trees, search_k in settings:
             forest = forests[n_trees]
-            query_s = median_time(lambda f=forest, s=search_k: f.query_positions(queries, k, search_k=s),
+            query_s = median_time(lambda f=forest, s=search_k: f.search(queries, k, search_k=s),
                                   repeat=repeat, warmup=1)
             recall = annoy_recall(forest, exact, queries, k, search_k=search_k)
             shown_k = "default (n_trees*k)" if search_k == -1 else str(search_k)

@@ -423,9 +423,10 @@ def street_to_shop_recall(embeddings: Mapping[Any, Any] | tuple[Any, Any], cat, 
                                                              depth=max(depth, k_check)))
     else:
         searcher = exact
-    positions, distances = searcher.query_positions(query_vectors, depth)
+    found = searcher.search(query_vectors, depth)
+    positions, distances = found.positions, found.distances
     if index == "annoy":
-        result["annoy_requeried"] = searcher.last_requeried_
+        result["annoy_requeried"] = found.n_requeried
     hits = shop_code[positions] == query_code[:, None]                 # (n_queries, depth)
     clipped = _recall_from_hits(hits, sorted({min(k, n_cand) for k in ks}))
     result["recall"] = {k: clipped[min(k, n_cand)] for k in ks}
