@@ -6,9 +6,25 @@ appended to a ``.npy`` file with ordinary writes (never a writable memory map:
 a full disk must be an ``OSError``, not a SIGBUS), so memory stays bounded
 whatever the catalog size. Files are written atomically (a failed write leaves
 no temporary file) and carry the fingerprint of the model that made them.
-Taught in notebooks 01, 03 and 05.
+A catalog can also be embedded in N shares on N machines (``--shard K/N``,
+see :mod:`fashionsim.shards`) and merged into one index. Taught in notebooks
+01, 03 and 05.
 
->>> vectors = embed_images(model, cat.image_paths(), size=96)        # doctest: +SKIP
+>>> import tempfile, keras
+>>> from PIL import Image
+>>> tmp = tempfile.TemporaryDirectory(); folder = Path(tmp.name)
+>>> paths = [folder / f"{i}.png" for i in range(3)]
+>>> for i, path in enumerate(paths):
+...     Image.new("RGB", (40, 40), (90 * i, 60, 0)).save(path)
+>>> model = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.GlobalAveragePooling2D(),
+...                           keras.layers.Dense(4)])
+>>> embed_images(model, paths, 32, batch_size=2, progress=False).shape
+(3, 4)
+>>> out = embed_to_file(model, paths, ["a", "b", "c"], folder / "emb.npy", 32, progress=False)
+>>> vectors, ids, meta = load_embeddings(out, fingerprint=model_fingerprint(model))
+>>> ids, vectors.shape, meta["image_size"]
+(['a', 'b', 'c'], (3, 4), 32)
+>>> tmp.cleanup()
 """
 
 from __future__ import annotations
@@ -21,8 +37,11 @@ from pathlib import Path
 
 import numpy as np
 
+from fashionsim._compat import renamed
 from fashionsim._io import atomic_path, write_text_atomic
 from fashionsim._progress import progress as _progress
+from fashionsim.shards import NpyWriter as _NpyWriter
+from fashionsim.shards import ids_digest
 
 
 def model_fingerprint(model) -> str:
@@ -41,7 +60,7 @@ def model_fingerprint(model) -> str:
     return digest.hexdigest()[:16]
 
 
-def model_input_size(model) -> int:
+def model_image_size(model) -> int:
     """The square input side (pixels) of a fashionsim image model; ValueError for other inputs."""
     shape = model.input_shape
     if isinstance(shape, list):
@@ -51,10 +70,13 @@ def model_input_size(model) -> int:
     return int(shape[1])
 
 
-def _batches(paths: Sequence[str], size: int, batch_size: int):
+model_input_size = model_image_size   # the earlier name, kept for callers
+
+
+def _batches(paths: Sequence[str], image_size: int, batch_size: int):
     from fashionsim import images
 
-    return images.dataset(list(paths), size, batch_size, augment=False)
+    return images.dataset(list(paths), image_size, batch_size, augment=False)
 
 
 def _check_batch_size(batch_size: object) -> int:
@@ -63,37 +85,11 @@ def _check_batch_size(batch_size: object) -> int:
     return int(batch_size)
 
 
-class _NpyWriter:
-    """Append float32 rows to a ``.npy`` file of known shape with plain writes, then fsync.
-
-    The header is written first; a short or failed write raises ``OSError``
-    (ENOSPC on a full disk) instead of the SIGBUS a memory-mapped write gets.
-    """
-
-    def __init__(self, handle, shape: tuple[int, int]) -> None:
-        self._handle, self.shape, self.rows = handle, shape, 0
-        header = {"descr": np.lib.format.dtype_to_descr(np.dtype(np.float32)), "fortran_order": False,
-                  "shape": shape}
-        np.lib.format.write_array_header_1_0(handle, header)
-
-    def write(self, block: np.ndarray) -> None:
-        block = np.ascontiguousarray(block, dtype=np.float32)
-        if block.ndim != 2 or block.shape[1] != self.shape[1] or self.rows + len(block) > self.shape[0]:
-            raise RuntimeError(f"block of shape {block.shape} does not fit rows {self.rows}.. of {self.shape}")
-        self._handle.write(block.tobytes())
-        self.rows += len(block)
-
-    def close(self) -> None:
-        if self.rows != self.shape[0]:
-            raise RuntimeError(f"wrote {self.rows} rows, expected {self.shape[0]}")
-        self._handle.flush()
-        os.fsync(self._handle.fileno())   # a delayed ENOSPC surfaces here, before the rename
-
-
+@renamed(size="image_size")
 def embed_images(
     model,
     paths: Sequence[str | os.PathLike],
-    size: int,
+    image_size: int,
     *,
     batch_size: int = 64,
     out: str | os.PathLike | None = None,
@@ -113,7 +109,7 @@ def embed_images(
     batch_size = _check_batch_size(batch_size)
     dim = int(model.output_shape[-1])
     n_batches = -(-len(paths) // batch_size)
-    batches = _progress(_batches(paths, size, batch_size), enabled=progress, total=n_batches, desc="embed")
+    batches = _progress(_batches(paths, image_size, batch_size), enabled=progress, total=n_batches, desc="embed")
     if out is None:
         result = np.empty((len(paths), dim), dtype=np.float32)
         _fill(model, batches, result)
@@ -204,12 +200,13 @@ def _read_plan(plan_file: Path) -> dict | None:
         return None
 
 
+@renamed(size="image_size")
 def embed_to_file(
     model,
     paths: Sequence[str | os.PathLike],
     ids: Sequence,
     out: str | os.PathLike,
-    size: int,
+    image_size: int,
     *,
     batch_size: int = 64,
     chunk_size: int = 2048,
@@ -237,8 +234,8 @@ def embed_to_file(
         raise ValueError(f"chunk_size must be a positive int, got {chunk_size!r}")
     fingerprint = model_fingerprint(model)
     parts = out.with_name(out.name + ".parts")
-    plan = {"fingerprint": fingerprint, "n": len(paths), "chunk_size": int(chunk_size), "size": int(size),
-            "ids_hash": hashlib.sha256(json.dumps([str(i) for i in ids]).encode()).hexdigest()}
+    plan = {"fingerprint": fingerprint, "n": len(paths), "chunk_size": int(chunk_size), "image_size": int(image_size),
+            "ids_digest": ids_digest(ids)}
     plan_file = parts / "plan.json"
     if parts.exists() and (not resume or _read_plan(plan_file) != plan):
         shutil.rmtree(parts)
@@ -249,7 +246,8 @@ def embed_to_file(
         part = parts / f"part-{number:06d}.npy"
         if part.is_file():
             continue
-        vectors = embed_images(model, paths[start:start + chunk_size], size, batch_size=batch_size, progress=False)
+        vectors = embed_images(model, paths[start:start + chunk_size], image_size, batch_size=batch_size,
+                               progress=False)
         with atomic_path(part) as tmp:
             np.save(tmp, vectors, allow_pickle=False)
     dim = int(model.output_shape[-1])
@@ -265,7 +263,7 @@ def embed_to_file(
             writer.write(block)
         writer.close()
     meta = {"ids": [i.item() if hasattr(i, "item") else i for i in ids], "dim": dim, "fingerprint": fingerprint,
-            "image_size": int(size), **(extra or {})}
+            "image_size": int(image_size), **(extra or {})}
     write_text_atomic(out.with_suffix(".json"), json.dumps(meta, sort_keys=True))
     shutil.rmtree(parts)
     return out
