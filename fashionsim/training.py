@@ -158,24 +158,11 @@ def mine_triplets(
 
 def triplet_dataset(cat, triplets: pd.DataFrame, *, input_size: int, batch_triplets: int, seed: int | None,
                     augment: bool = True, drop_remainder: bool = True):
-    """A ``tf.data.Dataset`` of ``(images, zeros)`` batches ordered (a, p, n, a, p, n, ...).
+    """The siamese trainer's input: :func:`fashionsim.triplet_data.triplet_dataset` in whole batches."""
+    from fashionsim import triplet_data
 
-    ``triplets``: a DataFrame with ``anchor``, ``positive``, ``negative`` image
-    ids. Each batch holds ``batch_triplets`` triplets (3 × that many images),
-    augmented with the reference augmentations when ``augment``.
-    """
-    import tensorflow as tf
-
-    from fashionsim import images
-
-    if batch_triplets < 1:
-        raise ValueError(f"batch_triplets must be a positive int, got {batch_triplets}")
-    if drop_remainder and len(triplets) < batch_triplets:
-        raise ValueError(f"{len(triplets)} triplets cannot fill one batch of {batch_triplets}")
-    order = triplets[["anchor", "positive", "negative"]].to_numpy().ravel()   # a0, p0, n0, a1, ...
-    ds = images.dataset(cat.image_paths(order), input_size, batch_size=3 * batch_triplets, augment=augment,
-                        seed=seed, drop_remainder=drop_remainder)
-    return ds.map(lambda x: (x, tf.zeros(tf.shape(x)[:1], tf.float32)))
+    return triplet_data.triplet_dataset(cat, triplets, input_size, batch_triplets, seed=seed, augment=augment,
+                                        drop_remainder=drop_remainder)
 
 
 # ------------------------------------------------------------------------------------------ evaluation

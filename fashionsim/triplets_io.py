@@ -1,11 +1,10 @@
-"""Triplet files (CSV or Parquet of image ids, written in chunks) and the tf.data training input.
+"""Triplet files (CSV or Parquet of image ids, written in chunks).
 
 >>> write_triplets(sampler.sample_chunks(10_000_000), "artifacts/triplets.parquet")   # doctest: +SKIP
 >>> df = read_triplets("artifacts/triplets.parquet", catalog=cat)                     # doctest: +SKIP
->>> ds = triplet_dataset(cat, df, size=96, batch_triplets=14, seed=0)                 # doctest: +SKIP
 
-A triplet batch is flat and ordered (a, p, n, a, p, n, ...): the layout the margin triplet losses
-of notebook 03 expect. Taught in notebooks/02_triplet_generation.
+The tf.data training input built from them is :func:`fashionsim.triplet_data.triplet_dataset`.
+Taught in notebooks/02_triplet_generation.
 """
 
 from __future__ import annotations
@@ -19,7 +18,6 @@ import numpy as np
 import pandas as pd
 
 from fashionsim._io import atomic_path
-from fashionsim._random import as_generator
 from fashionsim.data.catalog import Catalog
 from fashionsim.triplets_index import KINDS
 
@@ -169,31 +167,4 @@ def interleave_paths(cat: Catalog, triplets: pd.DataFrame) -> list[str]:
     _columns(triplets, "triplets")
     ids = np.stack([np.asarray(triplets[c], dtype=object) for c in ID_COLUMNS], axis=1).ravel()
     return cat.image_paths(ids)
-
-
-def triplet_dataset(cat: Catalog, triplets: pd.DataFrame, size: int, batch_triplets: int, *, augment: bool = True,
-                    seed: int | None = None, shuffle: bool = False, fit: str = "stretch",
-                    drop_remainder: bool = False):
-    """A ``tf.data.Dataset`` of ``(images, targets)`` for the margin triplet losses (notebook 03).
-
-    ``images``: float32 ``(3 * batch_triplets, size, size, 3)`` in [0, 1], ordered (a, p, n, a, p, n, ...),
-    decoded, augmented (``augment``, seeded by ``seed``) and prefetched by :func:`fashionsim.images.dataset`;
-    ``targets``: float32 zeros ``(3 * batch_triplets,)``, a placeholder because Keras wants a ``y`` even when
-    the loss reads ``y_pred`` only. ``shuffle`` permutes the triplets once (seeded), never inside a triplet;
-    for new triplets each epoch draw them again with :meth:`~fashionsim.triplets.TripletSampler.sample`.
-
-    >>> ds = triplet_dataset(cat, generate(cat, 1400), size=96, batch_triplets=14, seed=0)  # doctest: +SKIP
-    """
-    from fashionsim import images
-
-    if isinstance(batch_triplets, bool) or not isinstance(batch_triplets, (int, np.integer)) or batch_triplets < 1:
-        raise ValueError(f"batch_triplets must be a positive int, got {batch_triplets!r}")
-    if len(triplets) == 0:
-        raise ValueError("triplets is empty: nothing to train on")
-    if shuffle:
-        triplets = triplets.iloc[as_generator(seed, name="seed").permutation(len(triplets))]
-    paths = interleave_paths(cat, triplets)
-    return images.dataset(paths, size, 3 * int(batch_triplets), augment=augment, seed=seed,
-                          labels=np.zeros(len(paths), np.float32), shuffle=False, fit=fit,
-                          drop_remainder=drop_remainder)
 
