@@ -145,7 +145,7 @@ def test_interactions_per_user(demo: Catalog) -> None:
 def test_users_follow_hidden_tastes() -> None:
     """At the default size a user's interactions concentrate on few colours and categories,
     clearly more than the same number of interactions per user drawn at random."""
-    from fashionsim.data.demo import _sample_interactions, _sample_products
+    from fashionsim.data._demo_sampling import sample_interactions as _sample_interactions, sample_products as _sample_products
 
     rng = np.random.default_rng(0)
     attrs, _ = _sample_products(360, rng)

@@ -174,7 +174,7 @@ def test_gold_set_vocabulary_has_no_duplicates_or_brands():
 
 def test_demo_vocabulary_has_no_duplicates_or_brands():
     from fashionsim.data._descriptions import describe
-    from fashionsim.data.demo import _sample_products
+    from fashionsim.data._demo_sampling import sample_products as _sample_products
 
     _, specs = _sample_products(300, np.random.default_rng(0))
     texts = [describe(s, np.random.default_rng([0, 1, i])) for i, s in enumerate(specs)]

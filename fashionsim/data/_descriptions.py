@@ -2,7 +2,7 @@
 
 Private helper of :mod:`fashionsim.data.demo`. A description is built from
 varied templates, synonyms and filler sentences, but every item-specific noun
-and adjective is true of the drawing (:class:`~fashionsim.data._garments.Spec`):
+and adjective is true of the drawing (:class:`~fashionsim.data._garment_spec.Spec`):
 the category word or a synonym of the drawn sub-type, the colour, the
 pattern and its second colour, the material, the fit and the drawn details.
 Filler sentences ("Perfect for everyday wear.") are shared by all categories,
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fashionsim.data._garments import Spec
+from fashionsim.data._garment_spec import Spec
 
 PLURAL_CATEGORY = {
     "t-shirt": "t-shirts", "shirt": "shirts", "dress": "dresses", "skirt": "skirts", "trousers": "trousers",
@@ -187,8 +187,11 @@ def _cap(text: str) -> str:
 def describe(spec: Spec, rng: np.random.Generator) -> str:
     """One English description of ``spec`` (template and words chosen by ``rng``).
 
-    >>> describe(spec, np.random.default_rng(0))  # doctest: +SKIP
-    "Women's slim red cotton t-shirt with white stripes. It has a v-neck and short sleeves. Made to last."
+    >>> spec = Spec(category="t-shirt", variant="v-neck", length="", details=(), color="red", color2="white",
+    ...             pattern="stripes", material="cotton", fit="slim", gender="women", rgb=(198, 36, 42),
+    ...             rgb2=(240, 240, 236), pattern_geom=(0.5,) * 8)
+    >>> describe(spec, np.random.default_rng(0))
+    'Striped red top (cotton) for women. A v-neck and short sleeves. Perfect for everyday wear. Find more t-shirts in the shop.'
     """
 
     def pick(options):

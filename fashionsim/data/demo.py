@@ -9,9 +9,16 @@ noise, sometimes an occluder). Descriptions are English text whose nouns and
 adjectives describe what is drawn; users interact with products following
 hidden tastes over colour, pattern and category plus item popularity.
 
->>> from fashionsim import data
->>> cat = data.load_demo()                      # doctest: +SKIP
->>> data.make_demo("/tmp/demo", seed=0)         # doctest: +SKIP
+>>> import tempfile
+>>> root = Path(tempfile.mkdtemp()) / "demo"
+>>> cat = make_demo(root, seed=0, n_products=10, n_users=3, image_size=32)
+>>> len(cat.products), len(cat.images), cat.images["source"].value_counts().to_dict()
+(10, 40, {'shop': 20, 'street': 20})
+>>> verify_demo(root)
+[]
+
+``load_demo()`` returns the default demo (360 products, 96 px) from :func:`default_demo_root`,
+generating it on first use (about 10 s).
 
 Same seed and parameters give byte-identical files (on the same Pillow/zlib).
 Used by every notebook; ``contact_sheet`` is shown in notebook 01 and by
@@ -25,7 +32,7 @@ import io
 import json
 import math
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -34,10 +41,12 @@ import pandas as pd
 
 from fashionsim._io import atomic_dir, atomic_path
 from fashionsim._progress import progress as _progress
-from fashionsim.data import _garments as G
+from fashionsim.data._demo_sampling import MIN_INTERACTIONS, sample_interactions, sample_products, split_by_product
 from fashionsim.data._descriptions import describe
-from fashionsim.data.csv_folder import read_catalog
+from fashionsim.data._garment_photos import shop_view, street_view
+from fashionsim.data._garment_render import render_product
 from fashionsim.data.catalog import Catalog, CatalogError
+from fashionsim.data.csv_folder import read_catalog
 
 __all__ = [
     "DEMO_VERSION", "DEMO_DEFAULTS", "make_demo", "load_demo", "read_demo", "verify_demo",
@@ -50,11 +59,6 @@ DEMO_DEFAULTS: dict[str, int] = {"n_products": 360, "n_users": 320, "image_size"
 MANIFEST = "manifest.json"
 #: Probability that a street photo has an occluder (an arm, an object, a pole).
 OCCLUSION_P = 0.35
-#: Split by product, stratified by category: one cycle of 20 products (14 train, 3 val, 3 test).
-_SPLIT_CYCLE = np.array(["train"] * 20, dtype=object)
-_SPLIT_CYCLE[[3, 10, 16]] = "val"
-_SPLIT_CYCLE[[6, 13, 19]] = "test"
-_MIN_INTERACTIONS, _MAX_INTERACTIONS = 5, 40
 
 
 # ------------------------------------------------------------------ helpers
@@ -77,7 +81,7 @@ def default_demo_root() -> Path:
 def _check_params(n_products: int, n_users: int, image_size: int, n_shop: int, n_street: int) -> dict[str, int]:
     params = {"n_products": n_products, "n_users": n_users, "image_size": image_size, "n_shop": n_shop,
               "n_street": n_street}
-    lows = {"n_products": _MIN_INTERACTIONS + 5, "n_users": 1, "image_size": 32, "n_shop": 1, "n_street": 1}
+    lows = {"n_products": MIN_INTERACTIONS + 5, "n_users": 1, "image_size": 32, "n_shop": 1, "n_street": 1}
     for name, value in params.items():
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
             raise TypeError(f"{name} must be an int, got {type(value).__name__}")
@@ -86,147 +90,6 @@ def _check_params(n_products: int, n_users: int, image_size: int, n_shop: int, n
     if n_shop > 10 or n_street > 10:
         raise ValueError(f"n_shop and n_street must be <= 10, got {n_shop} and {n_street}")
     return {k: int(v) for k, v in params.items()}
-
-
-def _choice_rows(probs: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Row-wise inverse-CDF draw: index per row of ``probs`` (n, k) for uniforms ``u`` (n,)."""
-    cum = np.cumsum(probs / probs.sum(axis=1, keepdims=True), axis=1)
-    return np.minimum((u[:, None] >= cum).sum(axis=1), probs.shape[1] - 1)
-
-
-def _quota(n: int, weights: np.ndarray) -> np.ndarray:
-    """Integer counts summing to ``n`` in proportion to ``weights`` (largest remainders)."""
-    raw = n * weights / weights.sum()
-    counts = np.floor(raw).astype(int)
-    counts[np.argsort(-(raw - counts), kind="stable")[: n - counts.sum()]] += 1
-    return counts
-
-
-def _pick_named(probs: dict[str, float], u: np.ndarray) -> np.ndarray:
-    """Names drawn from ``{name: probability}`` for the uniforms ``u`` (object array)."""
-    index = _choice_rows(np.tile(list(probs.values()), (len(u), 1)), u)
-    return np.asarray(list(probs), dtype=object)[index]
-
-
-def _table(mapping: dict[str, dict[str, float]], rows: Sequence[str], cols: Sequence[str]) -> np.ndarray:
-    out = np.zeros((len(rows), len(cols)))
-    for i, r in enumerate(rows):
-        for name, p in mapping.get(r, {}).items():
-            out[i, cols.index(name)] = p
-    return out
-
-
-# ------------------------------------------------------------- products
-def _sample_products(n: int, rng: np.random.Generator) -> tuple[pd.DataFrame, list[G.Spec]]:
-    """Vectorised draw of every product attribute; returns the attribute table and the specs."""
-    cats, colors, mats, pats = G.CATEGORIES, G.COLOR_NAMES, G.MATERIALS, G.PATTERNS
-    cat = rng.permutation(np.repeat(np.arange(len(cats)), _quota(n, G.CATEGORY_WEIGHTS)))
-    mat = _choice_rows(_table(G.CATEGORY_MATERIALS, cats, mats)[cat], rng.random(n))
-
-    allowed = np.ones((len(mats), len(colors)))
-    for m, names in G.MATERIAL_COLORS.items():
-        allowed[mats.index(m)] = np.isin(colors, names)
-    col = _choice_rows((allowed * G.COLOR_WEIGHTS)[mat], rng.random(n))
-
-    is_acc = np.isin(np.asarray(cats)[cat], G.ACCESSORIES)
-    pat_p = np.where(is_acc[:, None], G._PATTERN_ACCESSORY, G._PATTERN_CLOTHING)
-    pat = _choice_rows(pat_p, rng.random(n))
-    plain_mat = np.isin(np.asarray(mats)[mat], G.PLAIN_MATERIALS) & (rng.random(n) < 0.85)
-    pat[plain_mat] = 0
-
-    # second colour: different from the main one and clearly lighter or darker
-    rgb = np.array([G.COLORS[c] for c in colors], float)
-    lum = rgb @ np.array([0.299, 0.587, 0.114])
-    contrast = np.abs(lum[:, None] - lum[None, :]) > 55
-    col2 = _choice_rows((contrast * G.COLOR2_WEIGHTS)[col], rng.random(n))
-
-    fit = np.where(is_acc, G.ACCESSORY_FIT, np.asarray(G.FITS)[_choice_rows(np.tile(G.FIT_WEIGHTS, (n, 1)), rng.random(n))])
-    gender = np.asarray(G.GENDERS)[_choice_rows(np.tile(G.GENDER_WEIGHTS, (n, 1)), rng.random(n))]
-
-    u_var, u_len, u_det = rng.random(n), rng.random(n), rng.random((n, G.MAX_DETAILS))
-    variant = np.empty(n, dtype=object)
-    length = np.full(n, "", dtype=object)
-    details = np.empty((n, G.MAX_DETAILS), dtype=object)
-    details[:] = ""
-    cat_names = np.asarray(cats)[cat]
-    for name in cats:  # one vectorised step per category (10), never per product
-        rows = cat_names == name
-        variant[rows] = _pick_named(G.VARIANTS[name], u_var[rows])
-        if name in G.LENGTHS:
-            length[rows] = _pick_named(G.LENGTHS[name], u_len[rows])
-        for k, (detail, p) in enumerate(G.DETAILS[name].items()):
-            details[rows & (u_det[:, k] < p), k] = detail
-    # coherence rules: hooded jackets zip up; straw hats have a brim; heels, dresses and skirts are women's
-    details[variant == "hood", 0] = "zip"
-    variant[(cat_names == "hat") & (np.asarray(mats)[mat] == "straw")] = "brimmed"
-    details[(variant == "brimmed") & (details[:, 1] == "pompom"), 1] = ""
-    details[np.isin(variant, ("cap", "beanie")) & (details[:, 0] == "band"), 0] = ""
-    gender[(variant == "heel") | np.isin(cat_names, ("dress", "skirt"))] = "women"
-
-    shade = rng.integers(-10, 11, size=(n, 3))
-    geom = rng.random((n, 8))
-    specs = [
-        G.Spec(
-            category=str(cat_names[i]), variant=str(variant[i]), length=str(length[i]),
-            details=tuple(d for d in details[i] if d), color=colors[col[i]], color2=colors[col2[i]],
-            pattern=pats[pat[i]], material=mats[mat[i]], fit=str(fit[i]), gender=str(gender[i]),
-            rgb=tuple(int(v) for v in np.clip(rgb[col[i]] + shade[i], 0, 255)),
-            rgb2=tuple(int(v) for v in rgb[col2[i]]), pattern_geom=tuple(float(v) for v in geom[i]),
-        )
-        for i in range(n)
-    ]
-    table = pd.DataFrame({
-        "category": cat_names, "color": np.asarray(colors)[col], "gender": gender,
-        "pattern": np.asarray(pats)[pat], "material": np.asarray(mats)[mat], "fit": fit,
-    })
-    return table, specs
-
-
-def _split_by_product(categories: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """train / val / test per product (70 / 15 / 15), stratified by category.
-
-    Products are ordered by category then at random, and dealt the split
-    cycle in that order, so every category gets its share (within one).
-    """
-    order = np.lexsort((rng.random(len(categories)), categories))
-    split = np.empty(len(categories), dtype=object)
-    split[order] = _SPLIT_CYCLE[np.arange(len(categories)) % len(_SPLIT_CYCLE)]
-    return split
-
-
-# ------------------------------------------------------------------ users
-def _sample_interactions(attrs: pd.DataFrame, n_users: int, rng: np.random.Generator) -> pd.DataFrame:
-    """Users pick products by hidden tastes (colour, pattern, category) plus popularity.
-
-    Scores are taste + popularity + Gumbel noise; each user's top ``n_u`` is a
-    draw without replacement proportional to exp(taste + popularity). One
-    random interaction per user is ``test``, another ``val``, the rest ``train``.
-    """
-    n = len(attrs)
-    codes = {c: pd.Categorical(attrs[c]).codes for c in ("color", "pattern", "category")}
-    popularity = rng.normal(0.0, 1.0, n)
-    taste = {c: rng.normal(0.0, s, (n_users, codes[c].max() + 1)) for c, s in
-             (("color", 1.6), ("pattern", 1.2), ("category", 1.4))}
-    score = sum(taste[c][:, codes[c]] for c in codes) + 0.8 * popularity + rng.gumbel(size=(n_users, n))
-    high = min(_MAX_INTERACTIONS, n)
-    counts = np.clip(np.round(np.exp(rng.normal(np.log(12.0), 0.6, n_users))), _MIN_INTERACTIONS, high).astype(int)
-    ranked = np.argsort(-score, axis=1, kind="stable")[:, :high]
-    keep = np.arange(high)[None, :] < counts[:, None]
-    users = np.repeat(np.arange(n_users), counts)
-    items = ranked[keep]
-    # per-user split: a random order within each user; first = test, second = val
-    order = np.lexsort((rng.random(len(users)), users))
-    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    position = np.empty(len(users), dtype=int)
-    position[order] = np.arange(len(users)) - np.repeat(starts, counts)
-    split = np.where(position == 0, "test", np.where(position == 1, "val", "train"))
-    tidy = np.lexsort((items, users))
-    width = max(3, len(str(n_users - 1)))
-    return pd.DataFrame({
-        "user_id": [f"u{u:0{width}d}" for u in users[tidy]],
-        "product_id": items[tidy],  # index; replaced by ids by the caller
-        "split": split[tidy],
-    })
 
 
 # ------------------------------------------------------------------ writing
@@ -249,15 +112,15 @@ def _write_demo(folder: Path, seed: int, params: dict[str, int], progress: bool)
     n, size = params["n_products"], params["image_size"]
     n_shop, n_street = params["n_shop"], params["n_street"]
     rng = np.random.default_rng(seed)
-    attrs, specs = _sample_products(n, rng)
+    attrs, specs = sample_products(n, rng)
     width = max(4, len(str(n - 1)))
     pids = np.array([f"p{i:0{width}d}" for i in range(n)], dtype=object)
-    split = _split_by_product(attrs["category"].to_numpy(), rng)
+    split = split_by_product(attrs["category"].to_numpy(), rng)
     occluded = rng.random((n, n_street)) < OCCLUSION_P
     all_occluded = np.flatnonzero(occluded.all(axis=1))  # keep at least one clean street photo per product
     occluded[all_occluded, rng.integers(n_street, size=len(all_occluded))] = False
     shop_u = rng.random((n, n_shop, 6))
-    interactions = _sample_interactions(attrs, params["n_users"], rng)
+    interactions = sample_interactions(attrs, params["n_users"], rng)
     interactions["product_id"] = pids[interactions["product_id"].to_numpy()]
 
     descriptions = [describe(spec, np.random.default_rng([seed, 1, i])) for i, spec in enumerate(specs)]
@@ -275,11 +138,11 @@ def _write_demo(folder: Path, seed: int, params: dict[str, int], progress: bool)
     render = 2 * size
     for i in _progress(range(n), enabled=progress, total=n, desc="drawing demo products"):
         spec, pid = specs[i], pids[i]
-        sprite, anchors = G.render_product(spec, render, np.random.default_rng([seed, 2, i]))
-        views = [(f"{pid}_shop{k}", "shop", True, G.shop_view(sprite, size, shop_u[i, k])) for k in range(n_shop)]
+        sprite, anchors = render_product(spec, render, np.random.default_rng([seed, 2, i]))
+        views = [(f"{pid}_shop{k}", "shop", True, shop_view(sprite, size, shop_u[i, k])) for k in range(n_shop)]
         views += [
             (f"{pid}_street{k}", "street", not occluded[i, k],
-             G.street_view(sprite, anchors, spec, size, np.random.default_rng([seed, 3, i, k]), occlude=bool(occluded[i, k])))
+             street_view(sprite, anchors, spec, size, np.random.default_rng([seed, 3, i, k]), occlude=bool(occluded[i, k])))
             for k in range(n_street)
         ]
         for image_id, source, clean, img in views:
@@ -361,8 +224,6 @@ def make_demo(
     beside ``out_dir`` and moved into place when complete, replacing an older
     demo folder; a non-empty folder that is not a demo catalog is refused.
     Same seed and parameters -> byte-identical files.
-
-    >>> cat = make_demo("/tmp/fashionsim-demo", seed=0, n_products=60)   # doctest: +SKIP
     """
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative int, got {seed!r}")
@@ -416,9 +277,13 @@ def load_demo(root: str | os.PathLike | None = None, *, seed: int = 0, verify: b
     processes may race to generate it: each builds in its own temporary folder
     and the folder that lands first is kept.
 
-    >>> cat = load_demo()        # doctest: +SKIP   (about 10 s the first time)
-    >>> cat.products.columns[:6].tolist()  # doctest: +SKIP
+    >>> import tempfile
+    >>> root = Path(tempfile.mkdtemp()) / "demo"
+    >>> cat = load_demo(root, n_products=10, n_users=3, image_size=32)   # generated: the folder was empty
+    >>> cat.products.columns[:6].tolist()
     ['product_id', 'category', 'color', 'gender', 'description', 'split']
+    >>> load_demo(root, n_products=10, n_users=3, image_size=32).products.equals(cat.products)   # read back
+    True
     """
     unknown = set(params) - set(DEMO_DEFAULTS)
     if unknown:
@@ -465,7 +330,12 @@ def contact_sheet(
     pyplot); saved to ``path`` when given. A demo catalog is titled as
     generated data. Shown in notebook 01 and by ``make demo``.
 
-    >>> fig = contact_sheet(load_demo(), "/tmp/sheet.png", n=12)   # doctest: +SKIP
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> fig = contact_sheet(make_demo(folder / "demo", n_products=10, n_users=3, image_size=32),
+    ...                     folder / "sheet.png", n=4)
+    >>> len(fig.axes), (folder / "sheet.png").is_file()
+    (24, True)
     """
     from matplotlib.figure import Figure
     from PIL import Image
