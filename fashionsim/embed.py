@@ -125,13 +125,20 @@ def embed_images(
 
 
 def _fill(model, batches, target: np.ndarray | _NpyWriter) -> None:
+    import tensorflow as tf
+
     from fashionsim.images import image_error
 
+
+    # One compiled forward pass, not predict_on_batch: under a tf.distribute strategy (a model built in
+    # MirroredStrategy's scope) predict_on_batch runs the whole batch on every replica and returns one
+    # row per image per replica; a plain call reads the mirrored variables once.
+    forward = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
     start = 0
     total = len(target) if isinstance(target, np.ndarray) else target.shape[0]
     try:
         for batch in batches:
-            vectors = np.asarray(model.predict_on_batch(batch), dtype=np.float32)
+            vectors = np.asarray(forward(tf.convert_to_tensor(batch)), dtype=np.float32)
             if isinstance(target, np.ndarray):
                 target[start:start + len(vectors)] = vectors
             else:
