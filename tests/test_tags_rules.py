@@ -120,6 +120,7 @@ def test_plain_reading_is_the_reference_nn_jj():
 
 
 def test_per_text_calls_agree_with_the_batch_form():
+    from fashionsim.tags import words as tags  # holds the per-text cache
     texts = [r["text"] for r in load_gold()]
     batch = tags.nouns_and_adjectives(texts)
     tags._tag_words_cached.cache_clear()

@@ -161,7 +161,7 @@ def _per_text_row(texts: list[str], tagger, *, repeat: int) -> BenchRow:
     from fashionsim import tags
 
     def per_text():
-        tags._tag_words_cached.cache_clear()  # no help from an earlier run
+        tags.clear_tag_cache()  # no help from an earlier run
         for text in texts:
             tags.extract_nouns(text, tagger=tagger.name)
             tags.extract_adjectives(text, tagger=tagger.name)
@@ -181,7 +181,7 @@ def _per_text_row(texts: list[str], tagger, *, repeat: int) -> BenchRow:
             times[name].append(time.perf_counter() - start)
     per_text_s, batch_s, plain_s = (statistics.median(times[k]) for k in ("per_text", "batch", "plain"))
     n = len(texts)
-    tags._tag_words_cached.cache_clear()
+    tags.clear_tag_cache()
     return BenchRow(
         name="tags: per-text vs batch tagging", size=f"{n} descriptions", ours_s=per_text_s, reference_s=None,
         peak_mib=peak_memory_mib(batch),

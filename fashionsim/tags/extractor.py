@@ -13,7 +13,8 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from fashionsim.tags import get_tagger, nouns_and_adjectives
+from fashionsim.tags.tagger import get_tagger
+from fashionsim.tags.words import nouns_and_adjectives
 from fashionsim.tags.lexicon import load_lexicon, normalize_tag, variant_key
 
 __all__ = ["TagExtractor", "decode_tags", "plot_tag_frequencies", "learn_variants", "learn_stop_tags"]
@@ -93,7 +94,12 @@ class TagExtractor(TransformerMixin, BaseEstimator):
     ``adjectives_``, ``frequencies_`` (DataFrame tag, pos, n_items: how many
     fitted items have the tag among their top words), ``binarizer_``, ``tagger_``.
 
-    >>> Y = TagExtractor(top_k=10).fit_transform(cat.products.description)   # doctest: +SKIP
+    >>> texts = ["A red cotton dress.", "A blue cotton shirt.", "A red wool skirt.", "A blue denim skirt."]
+    >>> extractor = TagExtractor(top_k=3, n_nouns=2, n_adjectives=2).fit(texts)
+    >>> extractor.get_feature_names_out().tolist()
+    ['blue', 'cotton', 'red', 'skirt']
+    >>> extractor.transform(texts[:2]).tolist()
+    [[0, 1, 1, 0], [1, 1, 0, 0]]
     """
 
     def __init__(self, *, top_k: int = 10, n_nouns: int = 25, n_adjectives: int = 25, tagger: str = "auto",
