@@ -89,7 +89,7 @@ def test_non_string_description_is_a_clear_error():
 def test_tagger_resolution_errors(monkeypatch):
     import nltk
 
-    from fashionsim.tags import tagger as tags  # the loaders monkeypatched below live there
+    from fashionsim.tags import tagger as tags  # the tagger loaders monkeypatched below live there
 
     try:
         nltk.data.find("taggers/averaged_perceptron_tagger_eng/")

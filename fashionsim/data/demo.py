@@ -50,7 +50,7 @@ from fashionsim.data.csv_folder import read_catalog
 
 __all__ = [
     "DEMO_VERSION", "DEMO_DEFAULTS", "make_demo", "load_demo", "read_demo", "verify_demo",
-    "default_demo_root", "contact_sheet",
+    "default_demo_root", "contact_sheet", "is_demo",
 ]
 
 #: Bump when the generator changes what it writes: cached folders are then regenerated.
@@ -308,9 +308,13 @@ def load_demo(root: str | os.PathLike | None = None, *, seed: int = 0, verify: b
 
 
 # ------------------------------------------------------------------ pictures
-def _is_demo(cat: Catalog) -> bool:
+def is_demo(cat: Catalog) -> bool:
+    """True when ``cat`` was read from a folder the demo generator wrote (its figures say "generated")."""
     manifest = _read_manifest(cat.root)
     return manifest is not None and manifest.get("generator") == "fashionsim.data.demo"
+
+
+_is_demo = is_demo  # the former name, still imported by fashionsim.plots.grids
 
 
 def contact_sheet(
@@ -387,7 +391,7 @@ def contact_sheet(
                                  va="top", ha="left")
     if title is None:
         title = ("GENERATED demo catalog (drawn garments, not real photos): shop | street images per product"
-                 if _is_demo(cat) else f"{cat.source}: shop | street images per product")
+                 if is_demo(cat) else f"{cat.source}: shop | street images per product")
     fig.suptitle(title, fontsize=10)
     if path is not None:
         with atomic_path(path) as tmp:
