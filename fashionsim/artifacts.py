@@ -4,9 +4,13 @@ Notebooks 01, 03 and 04 save their trained models under ``artifacts/``
 (``multilabel/``, ``siamese/``, ``dvbpr/``). Notebook 05 and ``fashionsim
 evaluate`` read them with these functions; when a folder is missing and
 ``retrain=True``, the same training function runs again with the demo
-settings of the notebook that made it (the ``DEMO_*`` dictionaries below).
+settings of the notebook that made it (:mod:`fashionsim.presets`: ``MULTILABEL_DEMO``,
+``SIAMESE_DEMO``, ``DVBPR_DEMO``).
 
->>> model = siamese_model("artifacts/siamese", cat)          # doctest: +SKIP
+>>> siamese_model("no-such-folder", cat=None, retrain=False)
+Traceback (most recent call last):
+...
+FileNotFoundError: no siamese model in no-such-folder: run its notebook first, or pass retrain=True
 """
 
 from __future__ import annotations
@@ -17,13 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-# The demo settings of notebooks 01, 03 and 04 (their Config cells).
-DEMO_MULTILABEL = dict(backbone="mobilenet_v2", input_size=32, weights=None, epochs=14, batch_size=16,
-                       learning_rate=1e-3, bn_momentum=0.9, sources=("shop",), seed=0)
-DEMO_SIAMESE = dict(backbone="small_cnn", input_size=48, weights=None, epochs=30, triplets_per_epoch=504,
-                    batch_triplets=14, margin=0.3, learning_rate=3e-4, learning_rate_decay="cosine", eval_every=3,
-                    select_by="val_recall@10", seed=0)
-DEMO_DVBPR = dict(variant="cnn", image_size=48, epochs=40, seed=0)
+from fashionsim import presets
 
 
 def _missing(folder: Path, what: str, retrain: bool) -> None:
@@ -33,15 +31,17 @@ def _missing(folder: Path, what: str, retrain: bool) -> None:
 
 def siamese_model(folder: str | os.PathLike, cat, *, retrain: bool = True, progress: bool = False):
     """The triplet-trained embedding model of notebook 03 (``folder/model.keras``)."""
-    from fashionsim.models.io import load_model
-    from fashionsim.training import save_model, train_siamese
-
     folder = Path(folder)
     path = folder / "model.keras"
     if path.is_file():
+        from fashionsim.models.io import load_model
+
         return load_model(path)
     _missing(folder, "siamese", retrain)
-    run = train_siamese(cat, out_dir=folder / "run", progress=progress, verbose=0, **DEMO_SIAMESE)
+    from fashionsim.training import save_model, train_siamese
+
+    run = train_siamese(cat, out_dir=folder / "run", progress=progress, verbose=0,
+                        **presets.SIAMESE_DEMO.train_kwargs())
     save_model(run.model, path)
     return run.model
 
@@ -61,7 +61,7 @@ def multilabel_vector_model(folder: str | os.PathLike, cat, *, retrain: bool = T
     folder = Path(folder)
     if not (folder / "state.json").is_file():
         _missing(folder, "multilabel", retrain)
-        train_multilabel(cat, folder, progress=progress, **DEMO_MULTILABEL)
+        train_multilabel(cat, folder, progress=progress, **presets.MULTILABEL_DEMO.train_kwargs())
     classifier, _, _ = load_multilabel(folder)
     return image_vector_model(classifier)
 
@@ -73,8 +73,9 @@ def dvbpr_model(folder: str | os.PathLike, cat, *, retrain: bool = True, progres
     folder = Path(folder)
     if not (folder / "meta.json").is_file():
         _missing(folder, "DVBPR", retrain)
-        result = train_dvbpr(cat, progress=progress, **DEMO_DVBPR)
-        save_dvbpr(result, folder, cat=cat, config=DEMO_DVBPR)
+        settings = presets.DVBPR_DEMO.train_kwargs()
+        result = train_dvbpr(cat, progress=progress, **settings)
+        save_dvbpr(result, folder, cat=cat, config=settings)
     return load_dvbpr(folder)
 
 
