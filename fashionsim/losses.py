@@ -18,7 +18,14 @@ and :func:`triplet_active_fraction` are Keras metric functions for the
 (a, p, n) layout: they are what shows a collapse (every distance → 0, the loss
 stuck at the margin). Taught in notebook 03.
 
->>> model.compile(optimizer="adam", loss=MarginTripletLoss(margin=0.3))   # doctest: +SKIP
+>>> import numpy as np
+>>> batch = np.array([[0.0, 0.0], [0.5, 0.0], [0.6, 0.0]], np.float32)   # one (anchor, positive, negative)
+>>> [round(float(d[0]), 3) for d in triplet_distances(batch)]          # ||a - p||², ||a - n||²
+[0.25, 0.36]
+>>> round(float(MarginTripletLoss(margin=0.3)(np.zeros(3), batch)), 3)  # max(0.25 - 0.36 + 0.3, 0)
+0.19
+>>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+>>> model.compile(optimizer="adam", loss=MarginTripletLoss(margin=0.3), metrics=[triplet_active_fraction])
 """
 
 from __future__ import annotations
@@ -75,7 +82,7 @@ def margin_triplet_loss(y_true, y_pred, margin: float = DEFAULT_MARGIN):
     passes dummy targets). Returns a scalar: the mean over triplets of
     ``max(||a − p||² − ||a − n||² + margin, 0)``.
 
-    >>> margin_triplet_loss(None, [[0., 0.], [0., 0.], [1., 0.]], margin=0.3)   # doctest: +SKIP
+    >>> float(margin_triplet_loss(None, [[0., 0.], [0., 0.], [1., 0.]], margin=0.3))   # n is 1 away, p 0
     0.0
     """
     del y_true
@@ -88,7 +95,8 @@ def margin_triplet_loss(y_true, y_pred, margin: float = DEFAULT_MARGIN):
 class MarginTripletLoss(keras.losses.Loss):
     """Keras loss for flat (a, p, n, ...) batches; see :func:`margin_triplet_loss`.
 
-    >>> model.compile(optimizer="adam", loss=MarginTripletLoss(margin=0.3))   # doctest: +SKIP
+    ``model.compile(optimizer="adam", loss=MarginTripletLoss(margin=0.3))`` (an example runs in the
+    module docstring).
     """
 
     def __init__(self, margin: float = DEFAULT_MARGIN, name: str = "margin_triplet_loss", **kwargs) -> None:
@@ -124,7 +132,9 @@ def semihard_triplet_loss(labels, embeddings, margin: float = DEFAULT_MARGIN):
     Returns the mean of ``max(d(a, p) − d(a, n) + margin, 0)`` over positive
     pairs (0 when the batch has no positive pair or no negative).
 
-    >>> semihard_triplet_loss([0, 0, 1], embeddings, margin=0.3)   # doctest: +SKIP
+    >>> # pair (0, 1): row 2 is semi-hard (0.36 > 0.25); pair (1, 0): none is, so the farthest (0.01)
+    >>> round(float(semihard_triplet_loss([0, 0, 1], [[0., 0.], [0.5, 0.], [0.6, 0.]], margin=0.3)), 3)
+    0.365
     """
     margin = _check_margin(margin)
     embeddings = ops.convert_to_tensor(embeddings)
