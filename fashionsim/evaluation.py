@@ -1,16 +1,32 @@
 """Evaluate image representations side by side on a catalog split (notebook 05, ``fashionsim evaluate``).
 
-A *representation* is any map from images to vectors: an untrained
-embedding model, the pooled features of the multilabel classifier, the
-triplet-trained siamese model. Every representation is L2-normalised before
-it is compared, so they all live on the unit sphere and Euclidean distance
-ranks as cosine does. For each one this module measures street-to-shop
-recall@K and mAP@R, VAL and FAR of street–shop pairs with the best threshold
-under a FAR bound, the ROC AUC of those pairs, and the matching test against
-one medoid per product.
+The home of catalog-level evaluation: embed a catalog's images
+(:func:`embed_split`), then measure a representation on the street-to-shop
+task of a split (:func:`evaluate_representation`), tabulate several
+(:func:`summary_table`), find the worst queries and draw the figures of
+notebook 05 (``plot_*``). A *representation* is any map from images to
+vectors: an untrained embedding model, the pooled features of the multilabel
+classifier, the triplet-trained siamese model. Every representation is
+L2-normalised before it is compared, so they all live on the unit sphere and
+Euclidean distance ranks as cosine does. For each one this module measures
+street-to-shop recall@K and mAP@R (:func:`fashionsim.retrieval_tasks.street_to_shop_recall`,
+which the training harness uses too), VAL and FAR of street–shop pairs with
+the best threshold under a FAR bound, the ROC AUC of those pairs, and the
+matching test against one medoid per product. Recommendation splits are
+evaluated by :func:`fashionsim.recommend.evaluate_split`.
 
->>> vectors, ids = embed_split(model, cat, "test", progress=False)        # doctest: +SKIP
->>> report = evaluate_representation(vectors, ids, cat, "test")          # doctest: +SKIP
+>>> import pandas as pd
+>>> from fashionsim.data import Catalog
+>>> products = pd.DataFrame({"product_id": ["p0", "p1"], "category": "dress", "color": ["red", "blue"],
+...                          "gender": "women", "description": "", "split": "test"})
+>>> images = pd.DataFrame({"image_id": ["s0", "s1", "u0", "u1"], "product_id": ["p0", "p1", "p0", "p1"],
+...                        "path": ["s0.png", "s1.png", "u0.png", "u1.png"],
+...                        "source": ["shop", "shop", "street", "street"]})
+>>> cat = Catalog(products, images, root=".")
+>>> vectors = np.array([[1.0, 0.0], [0.0, 1.0], [0.9, 0.2], [0.1, 0.8]])
+>>> report = evaluate_representation(vectors, images["image_id"], cat, "test", ks=(1,))
+>>> report["retrieval"]["recall"], float(report["verification"]["pair_auc"])
+({1: 1.0}, 1.0)
 """
 
 from __future__ import annotations
@@ -22,12 +38,23 @@ import numpy as np
 import pandas as pd
 
 from fashionsim.data.catalog import Catalog
-from fashionsim.metrics.retrieval import DEFAULT_KS, _take, street_to_shop_recall
-from fashionsim.metrics.verification import best_threshold, cross_pair_distances, matching_test, pair_roc
+from fashionsim.metrics import (
+    DEFAULT_KS, best_threshold, cross_pair_distances, first_hit_rank, matching_test, pair_roc, val_far,
+)
+from fashionsim.retrieval_tasks import street_to_shop_recall, take_vectors
+
+__all__ = [
+    "embed_split", "evaluate_representation", "l2_normalize", "plot_matching", "plot_projection",
+    "plot_recall_curves", "plot_val_far", "plot_worst_queries", "summary_table", "worst_queries",
+]
 
 
 def l2_normalize(vectors: np.ndarray) -> np.ndarray:
-    """Rows scaled to unit length (zero rows stay zero)."""
+    """Rows scaled to unit length (zero rows stay zero).
+
+    >>> l2_normalize([[3.0, 4.0], [0.0, 0.0]]).tolist()
+    [[0.6000000238418579, 0.800000011920929], [0.0, 0.0]]
+    """
     vectors = np.asarray(vectors, dtype=np.float32)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return vectors / np.where(norms > 0, norms, 1.0)
@@ -89,8 +116,8 @@ def evaluate_representation(
         report["clean"] = {k: clean[k] for k in ("recall", "map_at_r", "n_queries")}
     street, shop = _street_shop(cat, split)
     id_index = pd.Index(ids)
-    q = _take(vectors, id_index, street["image_id"].to_numpy(), "street (query)")
-    g = _take(vectors, id_index, shop["image_id"].to_numpy(), "shop (gallery)")
+    q = take_vectors(vectors, id_index, street["image_id"].to_numpy(), "street (query)")
+    g = take_vectors(vectors, id_index, shop["image_id"].to_numpy(), "shop (gallery)")
     distances, same = cross_pair_distances(q, street["product_id"].to_numpy(), g, shop["product_id"].to_numpy())
     best = best_threshold(distances, same, far_bound=far_bound)
     report["pairs"] = {"distances": distances, "same": same}
@@ -123,8 +150,6 @@ def summary_table(reports: Mapping[str, Mapping[str, Any]], ks: Sequence[int] = 
 
 def worst_queries(report: Mapping[str, Any], n: int = 4) -> pd.DataFrame:
     """The ``n`` street queries whose first correct shop image ranks lowest: query id, rank, top results."""
-    from fashionsim.metrics.retrieval import first_hit_rank
-
     ranking = report["ranking"]
     retrieved = np.asarray(ranking["retrieved"])
     rank = first_hit_rank(retrieved, ranking["relevant"])
@@ -159,8 +184,6 @@ def plot_recall_curves(reports: Mapping[str, Mapping[str, Any]], *, ax=None, cha
 def plot_val_far(report: Mapping[str, Any], *, ax=None, n_thresholds: int = 200):
     """VAL and FAR of street–shop pairs against the distance threshold, the chosen threshold marked."""
     import matplotlib.pyplot as plt
-
-    from fashionsim.metrics.verification import val_far
 
     if ax is None:
         _, ax = plt.subplots(figsize=(5.5, 3.5))

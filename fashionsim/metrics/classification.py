@@ -6,12 +6,13 @@ model must beat: it knows only how often each tag occurs in the training
 labels. Always evaluate on a held-out split, never on the training images.
 Taught in notebook 01.
 
->>> multilabel_f1([[1, 0], [0, 1]], [[0.9, 0.2], [0.4, 0.7]])   # doctest: +SKIP
+>>> {name: float(v) for name, v in multilabel_f1([[1, 0], [0, 1]], [[0.9, 0.2], [0.4, 0.7]]).items()}
 {'micro': 1.0, 'macro': 1.0, 'samples': 1.0}
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -111,14 +112,16 @@ class FrequencyBaseline:
     ``predict_proba(n)`` gives the priors for every item (n, n_tags);
     ``predict(n)`` the 0/1 decisions. Fitted: ``prior_``, ``cutoff_``.
 
-    >>> base = FrequencyBaseline().fit(Y_train); base.predict(len(Y_test))   # doctest: +SKIP
+    >>> FrequencyBaseline().fit([[1, 0, 1], [1, 1, 0], [1, 0, 0]]).predict(2).tolist()
+    [[1, 0, 0], [1, 0, 0]]
     """
 
     STRATEGIES = ("tuned", "stratified", "prior")
 
-    def __init__(self, strategy: str = "tuned", *, random_state: RandomState = 0) -> None:
+    def __init__(self, strategy: str = "tuned", *, seed: RandomState = 0, random_state: RandomState = None) -> None:
         self.strategy = strategy
-        self.random_state = random_state
+        self.seed = seed
+        self.random_state = random_state   # deprecated old name of seed
 
     def fit(self, y_train) -> FrequencyBaseline:
         if self.strategy not in self.STRATEGIES:
@@ -128,7 +131,12 @@ class FrequencyBaseline:
             raise ValueError("y_train has no rows")
         self.prior_ = y.mean(axis=0)
         self.cutoff_ = self._best_cutoff(y) if self.strategy == "tuned" else 0.5
-        self._rng = as_generator(self.random_state)
+        seed = self.seed
+        if self.random_state is not None:
+            warnings.warn("FrequencyBaseline(random_state=...) is deprecated: pass seed=...", DeprecationWarning,
+                          stacklevel=2)
+            seed = self.random_state
+        self._rng = as_generator(seed, name="seed")
         return self
 
     @staticmethod

@@ -35,6 +35,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from fashionsim._random import RandomState, as_generator
+from fashionsim.metrics.cutoffs import check_ks
 
 __all__ = [
     "RankCounts",
@@ -137,7 +138,7 @@ class RankCounts:
     def recall_at_k(self, ks: Sequence[int]) -> dict[int, float]:
         """Expected fraction of held-out items in the top K (random order among ties), averaged over users."""
         out = {}
-        for k in _check_ks(ks):
+        for k in check_ks(ks):
             hit = np.clip(k - self.greater, 0, self.ties + 1) / (self.ties + 1)
             values = self._per_user(hit)
             out[k] = float(values.mean()) if len(values) else float("nan")
@@ -146,7 +147,7 @@ class RankCounts:
     def ndcg_at_k(self, ks: Sequence[int]) -> dict[int, float]:
         """Expected NDCG@K of one held-out item per pair (gain 1/log2(rank + 2)), averaged over users."""
         out = {}
-        for k in _check_ks(ks):
+        for k in check_ks(ks):
             cumulative = np.concatenate([[0.0], np.cumsum(1.0 / np.log2(np.arange(k) + 2.0))])
             first = np.minimum(self.greater, k)
             last = np.minimum(self.greater + self.ties + 1, k)
@@ -159,13 +160,6 @@ class RankCounts:
     def n_users(self) -> int:
         """Number of users with at least one evaluable pair."""
         return len(np.unique(self.user[self.n_negatives > 0]))
-
-
-def _check_ks(ks) -> list[int]:
-    ks = [ks] if np.ndim(ks) == 0 else list(ks)
-    if not ks or any(int(k) < 1 for k in ks):
-        raise ValueError(f"ks must be positive integers, got {ks}")
-    return [int(k) for k in ks]
 
 
 def rank_counts(

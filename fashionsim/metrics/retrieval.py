@@ -1,15 +1,18 @@
-"""Retrieval figures of merit: recall@K, precision@K, R-precision, mAP@R, the chance level, street-to-shop.
+"""Retrieval figures of merit: recall@K, precision@K, R-precision, mAP@R and the chance level.
 
 Every ranking metric takes ``retrieved`` (n_queries, width) ids ranked best
 first and ``relevant``, one collection of ids per query. The ids get integer
 codes in one hash pass and (query, id) pairs are matched by binary search, so
 no per-query Python loop runs (the only Python-level pass flattens the
 relevant sets). Integer ids are the fast path; string ids cost one hash of
-each retrieved id. :func:`street_to_shop_recall` skips ids altogether and
-compares integer product codes. recall@K follows
-the street-to-shop notebook: a query is a hit at K when any of its relevant ids
-is in its top K. mAP@R and R-precision follow Musgrave et al., "A Metric
-Learning Reality Check" (2020). Taught in notebooks 03 and 05.
+each retrieved id. A caller that already knows which retrieved items are
+relevant (e.g. by comparing product codes) passes the boolean ``hits`` matrix
+to :func:`recall_at_k_from_hits` and :func:`map_at_r_from_hits` and skips ids
+altogether. recall@K follows the street-to-shop notebook: a query is a hit at
+K when any of its relevant ids is in its top K. mAP@R and R-precision follow
+Musgrave et al., "A Metric Learning Reality Check" (2020). The street-to-shop
+task of a catalog is built in :mod:`fashionsim.retrieval_tasks`. Taught in
+notebooks 03 and 05.
 
 >>> recall_at_k([["a", "b", "c"], ["c", "a", "b"]], [{"b"}, {"b"}], ks=(1, 2, 3))
 {1: 0.0, 2: 0.5, 3: 1.0}
@@ -18,35 +21,24 @@ Learning Reality Check" (2020). Taught in notebooks 03 and 05.
 from __future__ import annotations
 
 import itertools
-import numbers
-import warnings
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, NamedTuple
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from fashionsim.metrics.cutoffs import check_ks
+
 __all__ = [
-    "DEFAULT_KS", "StreetToShopQueries", "chance_recall_at_k", "first_hit_rank", "map_at_r", "precision_at_k",
-    "r_precision", "recall_at_k", "street_to_shop_queries", "street_to_shop_recall",
+    "chance_recall_at_k", "first_hit_rank", "map_at_r", "map_at_r_from_hits", "precision_at_k",
+    "r_precision", "recall_at_k", "recall_at_k_from_hits",
 ]
 
-DEFAULT_KS = (1, 3, 5, 10, 25, 50, 100)   # the K of the street-to-shop reference
 _MAX_LISTED = 5
 _CHANCE_CHUNK = 1024         # chance level: product terms summed per step
 
 
 # ---------------------------------------------------------------- input checks
-def _check_ks(ks: int | Iterable[int]) -> list[int]:
-    values = [ks] if isinstance(ks, numbers.Integral) else list(ks)
-    if not values:
-        raise ValueError("ks is empty: give at least one K")
-    for k in values:
-        if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
-            raise ValueError(f"every K must be a positive int, got {k!r} in ks={values}")
-    return [int(k) for k in values]
-
-
 def _as_ranking(retrieved: Any) -> np.ndarray:
     try:   # lists go through dtype=object: np.asarray([[1, "a"]]) would silently turn 1 into "1"
         arr = retrieved if isinstance(retrieved, np.ndarray) else _typed(np.array(retrieved, dtype=object))
@@ -146,14 +138,32 @@ def recall_at_k(retrieved: Any, relevant: Any, ks: int | Iterable[int]) -> dict[
     >>> recall_at_k([[1, 2, 3]], [{3}], ks=(1, 3))
     {1: 0.0, 3: 1.0}
     """
-    ks = _check_ks(ks)
+    ks = check_ks(ks)
     hits, _ = _hits(retrieved, relevant, width=max(ks))
-    return _recall_from_hits(hits, ks)
+    return recall_at_k_from_hits(hits, ks)
 
 
-def _recall_from_hits(hits: np.ndarray, ks: list[int]) -> dict[int, float]:
+def recall_at_k_from_hits(hits: Any, ks: int | Iterable[int]) -> dict[int, float]:
+    """recall@K from a relevance matrix: ``hits`` (n_queries, width) bool, True where a retrieved item is relevant.
+
+    A K larger than ``width`` reads the whole row.
+
+    >>> recall_at_k_from_hits([[False, True], [False, False]], ks=(1, 2))
+    {1: 0.0, 2: 0.5}
+    """
+    ks = check_ks(ks)
+    hits = _as_hits(hits)
     first = np.where(hits.any(axis=1), hits.argmax(axis=1), np.iinfo(np.int64).max)
     return {k: float(np.mean(first < k)) for k in ks}
+
+
+def _as_hits(hits: Any) -> np.ndarray:
+    arr = np.asarray(hits)
+    if arr.ndim != 2 or arr.dtype != bool:
+        raise ValueError(f"hits must be a 2-D bool (n_queries, width) array, got {arr.dtype} of shape {arr.shape}")
+    if arr.shape[0] == 0:
+        raise ValueError("hits has no queries")
+    return arr
 
 
 def precision_at_k(retrieved: Any, relevant: Any, ks: int | Iterable[int]) -> dict[int, float]:
@@ -162,7 +172,7 @@ def precision_at_k(retrieved: Any, relevant: Any, ks: int | Iterable[int]) -> di
     >>> precision_at_k([[1, 2, 3, 4]], [{1, 3}], ks=(1, 2, 4))
     {1: 1.0, 2: 0.5, 4: 0.5}
     """
-    ks = _check_ks(ks)
+    ks = check_ks(ks)
     hits, _ = _hits(retrieved, relevant, width=max(ks), unique_rows=True)
     cum = np.cumsum(hits, axis=1)
     return {k: float(np.mean(cum[:, k - 1] / k)) for k in ks}
@@ -193,10 +203,21 @@ def map_at_r(retrieved: Any, relevant: Any) -> float:
     0.5
     """
     hits, n_rel = _hits(retrieved, relevant, width=None, unique_rows=True)
-    return _map_at_r_from_hits(hits, n_rel)
+    return map_at_r_from_hits(hits, n_rel)
 
 
-def _map_at_r_from_hits(hits: np.ndarray, n_rel: np.ndarray) -> float:
+def map_at_r_from_hits(hits: Any, n_relevant: Any) -> float:
+    """mAP@R from a relevance matrix ``hits`` (n_queries, width) bool and R per query (``n_relevant``, >= 1).
+
+    >>> map_at_r_from_hits([[True, False, True, False]], [2])
+    0.5
+    """
+    hits = _as_hits(hits)
+    n_rel = np.asarray(n_relevant, dtype=np.int64).reshape(-1)
+    if len(n_rel) != len(hits):
+        raise ValueError(f"n_relevant has {len(n_rel)} entries but hits has {len(hits)} queries")
+    if (n_rel < 1).any():
+        raise ValueError("n_relevant must be >= 1 for every query: mAP@R is undefined without a relevant item")
     r_max = int(n_rel.max())
     if hits.shape[1] < r_max:
         raise ValueError(f"retrieved has {hits.shape[1]} ids per query; mAP@R needs R = {r_max}")
@@ -220,7 +241,7 @@ def chance_recall_at_k(n_candidates: int | Sequence[int] | np.ndarray, n_relevan
     >>> chance_recall_at_k(100, 2, ks=(1, 10))[1]
     0.02
     """
-    ks = _check_ks(ks)
+    ks = check_ks(ks)
     n_cand, n_rel = np.broadcast_arrays(np.asarray(n_candidates), np.asarray(n_relevant))
     n_cand, n_rel = n_cand.ravel(), n_rel.ravel()
     for name, arr in (("n_candidates", n_cand), ("n_relevant", n_rel)):
@@ -252,188 +273,3 @@ def chance_recall_at_k(n_candidates: int | Sequence[int] | np.ndarray, n_relevan
         log_ratio += np.log1p(np.where(use, -b[..., None] / np.maximum(N[..., None] - j, 1.0), 0.0)).sum(axis=-1)
     chance = np.where(possible, -np.expm1(log_ratio), 1.0)[np.ravel(inverse)]      # (n_queries, K)
     return {k: float(v) for k, v in zip(ks, chance.mean(axis=0))}
-
-
-# ---------------------------------------------------------------- street-to-shop
-class StreetToShopQueries(NamedTuple):
-    """Street photos as queries, shop photos as candidates, and each query's relevant shop photos."""
-
-    query_ids: np.ndarray          # (n_queries,) street image ids
-    candidate_ids: np.ndarray      # (n_candidates,) shop image ids
-    relevant: list[frozenset]      # per query: the shop image ids of its product
-
-
-def street_to_shop_queries(cat, split: str | None = "test", clean_only: bool = False, *, gallery: str = "split",
-                           skip_unmatched: bool = False) -> StreetToShopQueries:
-    """The street-to-shop retrieval task of a catalog split.
-
-    Queries are the split's street images (only ``clean`` ones with
-    ``clean_only``; needs a boolean ``clean`` column in the images table),
-    candidates the shop images of the split (``gallery="split"``) or of the
-    whole catalog (``gallery="all"``, as the reference notebook searched every
-    seller image), and a query's relevant set is the shop images of its
-    product. ``split=None`` uses every product. A query product without shop
-    images among the candidates is an error, or with ``skip_unmatched`` a
-    warning naming what was dropped. Taught in notebooks 03 and 05.
-
-    >>> q = street_to_shop_queries(cat, "test")     # doctest: +SKIP
-    >>> len(q.query_ids), len(q.candidate_ids)       # doctest: +SKIP
-    """
-    street, shop = _street_and_shop(cat, split, clean_only, gallery, skip_unmatched)
-    shop_sets = shop.groupby("product_id", sort=False)["image_id"].agg(frozenset)   # one set per product
-    return StreetToShopQueries(
-        query_ids=street["image_id"].to_numpy(), candidate_ids=shop["image_id"].to_numpy(),
-        relevant=street["product_id"].map(shop_sets).tolist(),
-    )
-
-
-def _street_and_shop(cat, split: str | None, clean_only: bool, gallery: str, skip_unmatched: bool
-                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The query (street) and candidate (shop) rows of the images table, checked; see street_to_shop_queries."""
-    from fashionsim.data.catalog import SPLITS, CatalogError
-
-    if gallery not in ("split", "all"):
-        raise ValueError(f"gallery must be 'split' or 'all', got {gallery!r}")
-    products, images = cat.products, cat.images
-    if split is None:
-        in_split = np.ones(len(images), dtype=bool)
-    else:
-        if split not in SPLITS:
-            raise ValueError(f"split must be one of {list(SPLITS)} or None, got {split!r}")
-        in_split = images["product_id"].isin(products.loc[products["split"] == split, "product_id"]).to_numpy()
-    source = images["source"].to_numpy()
-    is_street = in_split & (source == "street")
-    where = f"{cat.source}: split {split!r}" if split is not None else f"{cat.source}"
-    if clean_only:
-        if "clean" not in images.columns:
-            raise CatalogError(
-                f"{cat.source}: clean_only=True needs a boolean 'clean' column in the images table "
-                f"(street photos without occlusion); the table has {list(images.columns)}"
-            )
-        values = images["clean"][is_street]
-        if values.isna().any() or not values.isin([True, False]).all():
-            raise CatalogError(f"{cat.source}: images.clean must be True or False for every street image")
-        is_street &= (images["clean"].where(is_street) == True).to_numpy()  # noqa: E712 - elementwise
-    is_shop = (source == "shop") & (in_split if gallery == "split" else True)
-    street, shop = images.loc[is_street], images.loc[is_shop]
-    if len(street) == 0:
-        raise CatalogError(f"{where} has no {'clean ' if clean_only else ''}street images to query with")
-    if len(shop) == 0:
-        raise CatalogError(f"{where} has no shop images to search")
-    missing = ~street["product_id"].isin(shop["product_id"]).to_numpy()
-    if missing.any():
-        lost = street.loc[missing, "product_id"].unique()
-        more = f" and {len(lost) - _MAX_LISTED} more" if len(lost) > _MAX_LISTED else ""
-        text = f"{lost[:_MAX_LISTED].tolist()}{more}"
-        if not skip_unmatched:
-            raise CatalogError(
-                f"{where}: product(s) {text} have street images but no shop image among the candidates; "
-                "pass skip_unmatched=True to drop their queries"
-            )
-        warnings.warn(f"{where}: dropped {int(missing.sum())} street queries of {len(lost)} product(s) "
-                      f"without shop images: {text}", stacklevel=3)
-        street = street.loc[~missing]
-        if len(street) == 0:
-            raise CatalogError(f"{where}: no street query has a shop image to find")
-    return street, shop
-
-
-def _lookup(embeddings: Any) -> tuple[np.ndarray, pd.Index]:
-    """(vectors (n, d), an Index of their ids) from a mapping id -> vector or a (vectors, ids) pair."""
-    if isinstance(embeddings, Mapping):
-        if not embeddings:
-            raise ValueError("embeddings is an empty mapping")
-        ids = pd.Index(list(embeddings.keys()))
-        vectors = np.stack([np.asarray(v) for v in embeddings.values()])
-    elif isinstance(embeddings, tuple) and len(embeddings) == 2:
-        vectors, ids = embeddings
-        ids = pd.Index(np.asarray(ids.to_numpy() if isinstance(ids, (pd.Series, pd.Index)) else ids))
-    else:
-        raise ValueError("embeddings must be a mapping image_id -> vector or a (vectors, ids) pair")
-    vectors = np.asarray(vectors)
-    if vectors.ndim != 2 or len(vectors) != len(ids):
-        raise ValueError(f"embeddings: vectors must be (n, d) with n == len(ids) == {len(ids)}, got {vectors.shape}")
-    if not ids.is_unique:
-        raise ValueError(f"embeddings: duplicated image ids {ids[ids.duplicated()].unique()[:_MAX_LISTED].tolist()}")
-    return vectors, ids
-
-
-def _take(vectors: np.ndarray, ids: pd.Index, wanted: np.ndarray, what: str) -> np.ndarray:
-    pos = ids.get_indexer(wanted)
-    if (pos < 0).any():
-        absent = wanted[pos < 0]
-        raise ValueError(f"embeddings lack {len(absent)} {what} image id(s), e.g. {absent[:_MAX_LISTED].tolist()}")
-    return np.asarray(vectors[pos], dtype=np.float32)
-
-
-def street_to_shop_recall(embeddings: Mapping[Any, Any] | tuple[Any, Any], cat, split: str | None = "test",
-                          ks: Iterable[int] = DEFAULT_KS, index: str = "exact", clean_only: bool = False, *,
-                          metric: str = "euclidean", gallery: str = "split", n_trees: int = 50,
-                          search_k: int = -1, seed: int | None = 0, annoy_k: int = 10,
-                          skip_unmatched: bool = False, return_retrieved: bool = False) -> dict[str, Any]:
-    """recall@K of street photos searching the shop photos of a catalog split.
-
-    embeddings: a mapping image_id -> vector, or ``(vectors (n, d), ids)``,
-    covering the split's street and shop images. The shop vectors are indexed
-    (``index="exact"`` NumPy search or ``"annoy"``), each street vector queries
-    it, and a query is a hit at K when a shop image of its product is in the
-    top K. K larger than the number of candidates N counts as K = N (every
-    candidate retrieved, recall 1).
-
-    Returns a dict: ``recall`` {K: float}, ``chance`` {K: float} (a random
-    ranking's recall), ``map_at_r``, ``n_queries``, ``n_candidates``, the
-    settings, and for Annoy ``annoy_recall`` (the fraction of the exact top
-    ``annoy_recall_k`` that Annoy found) — report it next to Annoy's recall.
-    Annoy is asked once for the top max(ks) and recall@K is read off its
-    first K, as the reference did; ``annoy_recall`` is measured on that same
-    ranking, and ``annoy_requeried`` counts queries Annoy answered short
-    that were re-run over the whole forest. ``return_retrieved`` adds ``query_ids``, ``retrieved`` (ids, best first),
-    ``distances`` and ``relevant``. Taught in notebooks 03 and 05.
-
-    >>> street_to_shop_recall((vectors, ids), cat, "test")["recall"][10]    # doctest: +SKIP
-    """
-    from fashionsim import index as index_module
-
-    ks = _check_ks(ks)
-    if index not in ("exact", "annoy"):
-        raise ValueError(f"index must be 'exact' or 'annoy', got {index!r}")
-    street, shop = _street_and_shop(cat, split, clean_only, gallery, skip_unmatched)
-    query_ids, candidate_ids = street["image_id"].to_numpy(), shop["image_id"].to_numpy()
-    vectors, ids = _lookup(embeddings)
-    query_vectors = _take(vectors, ids, query_ids, "street (query)")
-    shop_vectors = _take(vectors, ids, candidate_ids, "shop (candidate)")
-    # Relevance by integer product codes: candidate j is relevant to query i when their products match.
-    product_codes = pd.Index(pd.unique(shop["product_id"]))
-    shop_code = product_codes.get_indexer(shop["product_id"])
-    query_code = product_codes.get_indexer(street["product_id"])
-    n_rel = np.bincount(shop_code, minlength=len(product_codes))[query_code]
-    n_cand = len(candidate_ids)
-    depth = min(max(max(ks), int(n_rel.max())), n_cand)
-
-    exact = index_module.ExactIndex.build(shop_vectors, candidate_ids, metric=metric)
-    result: dict[str, Any] = {"split": split, "clean_only": clean_only, "gallery": gallery, "index": index,
-                              "metric": metric, "n_queries": len(query_ids), "n_candidates": n_cand,
-                              "annoy_recall": None, "annoy_recall_k": None}
-    if index == "annoy":
-        searcher = index_module.EmbeddingIndex.build(shop_vectors, candidate_ids, metric=metric,
-                                                     n_trees=n_trees, search_k=search_k, seed=seed)
-        k_check = min(annoy_k, n_cand)
-        result.update(n_trees=n_trees, search_k=search_k, annoy_recall_k=k_check,
-                      annoy_recall=index_module.annoy_recall(searcher, exact, query_vectors, k_check,
-                                                             depth=max(depth, k_check)))
-    else:
-        searcher = exact
-    found = searcher.search(query_vectors, depth)
-    positions, distances = found.positions, found.distances
-    if index == "annoy":
-        result["annoy_requeried"] = found.n_requeried
-    hits = shop_code[positions] == query_code[:, None]                 # (n_queries, depth)
-    clipped = _recall_from_hits(hits, sorted({min(k, n_cand) for k in ks}))
-    result["recall"] = {k: clipped[min(k, n_cand)] for k in ks}
-    result["chance"] = chance_recall_at_k(n_cand, n_rel, ks)
-    result["map_at_r"] = _map_at_r_from_hits(hits, n_rel)
-    if return_retrieved:
-        shop_sets = shop.groupby("product_id", sort=False)["image_id"].agg(frozenset)
-        result.update(query_ids=query_ids, retrieved=candidate_ids[positions], distances=distances,
-                      relevant=street["product_id"].map(shop_sets).tolist())
-    return result

@@ -7,14 +7,16 @@ README picks the threshold with the highest VAL whose FAR stays under 0.20.
 The matching test compares each query with one representative embedding per
 product (the medoid of its shop images). All vectorised. Taught in notebook 05.
 
->>> d, same = pair_distances(vectors, labels)                    # doctest: +SKIP
->>> best_threshold(d, same, far_bound=0.2)                       # doctest: +SKIP
-{'threshold': 0.91, 'val': 0.74, 'far': 0.198}
+>>> d, same = pair_distances([[0.0], [0.1], [1.0], [1.2]], ["a", "a", "b", "b"])
+>>> best = best_threshold(d, same, far_bound=0.2)
+>>> float(best["val"]), float(best["far"])
+(1.0, 0.0)
 """
 
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -48,14 +50,23 @@ def pair_distances(
     labels: Sequence,
     *,
     max_pairs: int | None = 2_000_000,
-    random_state: RandomState = 0,
+    seed: RandomState = 0,
+    random_state: RandomState = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Euclidean distances of every pair ``i < j`` and whether the pair shares a label.
 
     With more than ``max_pairs`` pairs, ``max_pairs`` pairs are drawn uniformly
-    (without replacement of ``i == j``) using ``random_state``. Returns
-    ``(distances (m,), same (m,) bool)``.
+    (without replacement of ``i == j``) using ``seed`` (``random_state`` is its
+    deprecated old name). Returns ``(distances (m,), same (m,) bool)``.
+
+    >>> d, same = pair_distances([[0.0, 0.0], [3.0, 4.0], [0.0, 1.0]], ["a", "b", "a"])
+    >>> d.tolist(), same.tolist()
+    ([5.0, 1.0, 4.242640687119285], [False, True, False])
     """
+    if random_state is not None:
+        warnings.warn("pair_distances(random_state=...) is deprecated: pass seed=...", DeprecationWarning,
+                      stacklevel=2)
+        seed = random_state
     vectors, labels = _check_vectors(vectors, labels)
     n = len(vectors)
     if n < 2:
@@ -64,7 +75,7 @@ def pair_distances(
     if max_pairs is None or n_pairs <= max_pairs:
         i, j = np.triu_indices(n, k=1)
     else:
-        rng = as_generator(random_state)
+        rng = as_generator(seed, name="seed")
         i = rng.integers(0, n, size=max_pairs)
         j = rng.integers(0, n - 1, size=max_pairs)
         j = j + (j >= i)  # uniform over j != i

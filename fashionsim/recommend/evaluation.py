@@ -1,10 +1,17 @@
 """One call for the figures of a split: AUC, Recall@K and NDCG@K over all items, and their sampled variants.
 
-Used by notebook 05 and the command line; notebook 04 builds the same table
-step by step with ``fashionsim.metrics.rank_counts``.
+The recommendation counterpart of :mod:`fashionsim.evaluation` (which
+evaluates image representations on a catalog); notebook 04 builds the same
+table step by step with ``fashionsim.metrics.rank_counts``.
 
->>> report = evaluate_split(result.scores(), inter, split="test")      # doctest: +SKIP
->>> report["auc"], report["recall@10"], report["sampled_100/recall@10"]  # doctest: +SKIP
+>>> import numpy as np, scipy.sparse as sp
+>>> train = sp.csr_matrix(np.array([[1.0, 0, 0, 0], [0, 1.0, 0, 0]]))
+>>> test = sp.csr_matrix(np.array([[0, 1.0, 0, 0], [0, 0, 0, 1.0]]))
+>>> inter = Interactions(np.array(["u0", "u1"]), np.array(["a", "b", "c", "d"]), train, train * 0, test)
+>>> scores = np.array([[0.9, 0.8, 0.1, 0.2], [0.1, 0.9, 0.3, 0.2]])
+>>> report = evaluate_split(scores, inter, "test", ks=(1,), n_candidates=None)
+>>> report["auc"], report["recall@1"]   # user u0 ranks b over c and d, u1 ranks c over d
+(0.75, 0.5)
 """
 
 from __future__ import annotations
