@@ -46,3 +46,24 @@ def test_backbone_errors(tmp_path):
         build_backbone("mobilenet_v2", input_size=32, weights=tmp_path / "missing.h5")
     with pytest.raises(ValueError, match="pooling"):
         build_backbone("mobilenet_v2", input_size=32, pooling="none")
+
+
+def test_image_size_is_the_name_and_input_size_still_works_with_a_warning():
+    import warnings
+
+    from fashionsim.models.multilabel import build_multilabel_classifier
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        net = build_backbone("mobilenet_v2", image_size=32, weights=None)
+        classifier = build_multilabel_classifier(3, backbone="mobilenet_v2", image_size=32, weights=None,
+                                                 compile=False)
+    assert net.input_shape == classifier.input_shape == (None, 32, 32, 3)
+    with pytest.warns(FutureWarning, match=r"build_backbone\(input_size=\.\.\.\) is deprecated: pass image_size="):
+        assert build_backbone("mobilenet_v2", input_size=32, weights=None).input_shape == (None, 32, 32, 3)
+    with pytest.warns(FutureWarning, match=r"build_multilabel_classifier\(input_size="):
+        build_multilabel_classifier(3, backbone="mobilenet_v2", input_size=32, weights=None, compile=False)
+    with pytest.raises(ValueError, match="image_size for inception_v3 must be at least 75, got 64"):
+        build_backbone("inception_v3", image_size=64)
+    with pytest.raises(TypeError, match="both input_size="):
+        build_backbone("mobilenet_v2", input_size=32, image_size=32)

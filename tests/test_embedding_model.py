@@ -98,3 +98,22 @@ def test_save_and_load_in_a_fresh_process(tmp_path):
 def test_load_embedding_model_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="embedding model not found"):
         load_embedding_model(tmp_path / "nope.keras")
+
+
+def test_image_size_is_the_name_and_input_size_still_works_with_a_warning():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = build_embedding_model(backbone="small_cnn", image_size=32, hidden=0, embedding_dim=4)
+        assert build_small_cnn(32).input_shape == build_small_cnn(image_size=32).input_shape == (None, 32, 32, 3)
+    assert model.input_shape == (None, 32, 32, 3)
+    with pytest.warns(FutureWarning, match=r"build_embedding_model\(input_size=\.\.\.\) is deprecated"):
+        old = build_embedding_model(backbone="small_cnn", input_size=32, hidden=0, embedding_dim=4)
+    assert old.input_shape == model.input_shape and old.output_shape == model.output_shape
+    with pytest.warns(FutureWarning, match=r"build_small_cnn\(input_size="):
+        build_small_cnn(input_size=32)
+    with pytest.raises(ValueError, match="image_size must be at least 32 for 4 blocks, got 16"):
+        build_small_cnn(16)
+    with pytest.raises(ValueError, match=r"\(image_size=48\)"):
+        build_embedding_model(backbone=build_small_cnn(32), image_size=48)

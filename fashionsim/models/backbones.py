@@ -5,9 +5,11 @@ backbone-specific preprocessing is a layer inside the model, so the same
 ``images.dataset`` feeds every backbone and a saved model carries its own
 preprocessing. Taught in notebooks 01, 03 and 04.
 
->>> net = build_backbone("inception_v3", input_size=75, weights=None)   # doctest: +SKIP
->>> net.output_shape                                                     # doctest: +SKIP
-(None, 2048)
+>>> net = build_backbone("mobilenet_v2", image_size=32, weights=None)   # random weights, no download
+>>> net.input_shape, net.output_shape
+((None, 32, 32, 3), (None, 1280))
+>>> net.get_layer("preprocess").mode                                    # [0, 1] -> [-1, 1] inside the model
+'tf'
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from pathlib import Path
 
 import keras
 from keras import layers
+
+from fashionsim._compat import renamed
 
 Weights = str | os.PathLike | None
 
@@ -93,10 +97,11 @@ def _check_weights(weights: Weights) -> str | Path | None:
     return path
 
 
+@renamed(input_size="image_size")
 def build_backbone(
     name: str = "inception_v3",
     *,
-    input_size: int = 299,
+    image_size: int = 299,
     weights: Weights = None,
     pooling: str = "avg",
     trainable: bool = True,
@@ -106,7 +111,8 @@ def build_backbone(
     Parameters
     ----------
     name: one of :data:`BACKBONES`.
-    input_size: side of the square input, at least the backbone's minimum (75 for InceptionV3).
+    image_size: side of the square input, at least the backbone's minimum (75 for InceptionV3);
+        ``input_size=`` is still accepted, with a ``FutureWarning``.
     weights: ``"imagenet"`` (downloaded by Keras on first use; needs a network),
         ``None`` (random initialisation) or the path of a weights file saved from a
         backbone of the same name and input size (``model.save_weights("x.weights.h5")``).
@@ -118,12 +124,12 @@ def build_backbone(
     if name not in specs:
         raise ValueError(f"unknown backbone {name!r}; choose one of {list(BACKBONES)}")
     spec = specs[name]
-    if int(input_size) < spec.min_size:
-        raise ValueError(f"input_size for {name} must be at least {spec.min_size}, got {input_size}")
+    if int(image_size) < spec.min_size:
+        raise ValueError(f"image_size for {name} must be at least {spec.min_size}, got {image_size}")
     if pooling not in ("avg", "max"):
         raise ValueError(f"pooling must be 'avg' or 'max', got {pooling!r}")
     weights = _check_weights(weights)
-    shape = (int(input_size), int(input_size), 3)
+    shape = (int(image_size), int(image_size), 3)
     try:
         base = spec.constructor(
             include_top=False, weights="imagenet" if weights == "imagenet" else None,
@@ -141,7 +147,7 @@ def build_backbone(
         try:
             base.load_weights(weights)
         except (ValueError, OSError) as exc:
-            raise ValueError(f"weights file {weights} does not fit backbone {name} at {input_size} px: {exc}") from exc
+            raise ValueError(f"weights file {weights} does not fit backbone {name} at {image_size} px: {exc}") from exc
     base.trainable = trainable
     inputs = keras.Input(shape=shape, name="image")
     x = ImagenetPreprocess(spec.preprocessing, name="preprocess")(inputs)

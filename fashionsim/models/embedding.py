@@ -3,11 +3,16 @@
 One network embeds street and shop photos alike ("siamese": the same weights
 for anchor, positive and negative). Its output lies on the unit sphere, so the
 squared L2 distance of two embeddings is ``2 − 2·cos`` and lies in [0, 4], and
-the margin 0.3 of the triplet loss has a fixed meaning. Taught in notebook 03.
+the margin 0.3 of the triplet loss has a fixed meaning. Taught in notebook 03 (which builds
+``build_embedding_model(backbone="inception_v3", image_size=299, weights="imagenet")`` for real data).
 
->>> model = build_embedding_model(backbone="inception_v3", input_size=299, weights="imagenet")  # doctest: +SKIP
->>> model.output_shape                                                                          # doctest: +SKIP
-(None, 128)
+>>> import numpy as np
+>>> model = build_embedding_model(backbone="small_cnn", image_size=32, hidden=16, embedding_dim=8)
+>>> model.input_shape, model.output_shape
+((None, 32, 32, 3), (None, 8))
+>>> vectors = model.predict_on_batch(np.random.default_rng(0).random((2, 32, 32, 3), dtype=np.float32))
+>>> np.linalg.norm(vectors, axis=1).round(4).tolist()                  # on the unit sphere
+[1.0, 1.0]
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import os
 import keras
 from keras import layers
 
+from fashionsim._compat import renamed
 from fashionsim.models.backbones import build_backbone
 
 __all__ = ["L2Normalize", "SMALL_CNN", "build_small_cnn", "build_embedding_model", "load_embedding_model"]
@@ -50,7 +56,8 @@ class L2Normalize(layers.Layer):
         return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon}
 
 
-def build_small_cnn(input_size: int = 64, *, widths: tuple[int, ...] = (32, 64, 128, 256)) -> keras.Model:
+@renamed(input_size="image_size")
+def build_small_cnn(image_size: int = 64, *, widths: tuple[int, ...] = (32, 64, 128, 256)) -> keras.Model:
     """A compact CNN backbone for CPU demos: [0, 1] images → (None, widths[-1]) average-pooled features.
 
     One block per width: 3×3 convolution (stride 2 in the first), batch
@@ -59,9 +66,9 @@ def build_small_cnn(input_size: int = 64, *, widths: tuple[int, ...] = (32, 64, 
     ~360 M), so it trains from scratch in CPU minutes (measured here: ~13x
     InceptionV3's training speed); the real configuration uses InceptionV3.
     """
-    size = int(input_size)
+    size = int(image_size)
     if size < 2 ** (len(widths) + 1):
-        raise ValueError(f"input_size must be at least {2 ** (len(widths) + 1)} for {len(widths)} blocks, got {size}")
+        raise ValueError(f"image_size must be at least {2 ** (len(widths) + 1)} for {len(widths)} blocks, got {size}")
     inputs = keras.Input(shape=(size, size, 3), name="image")
     x = layers.Rescaling(2.0, offset=-1.0, name="to_signed")(inputs)
     for i, width in enumerate(widths):  # the first convolution has stride 2: 4x less work at full resolution
@@ -74,10 +81,11 @@ def build_small_cnn(input_size: int = 64, *, widths: tuple[int, ...] = (32, 64, 
     return keras.Model(inputs, outputs, name=f"{SMALL_CNN}_backbone")
 
 
+@renamed(input_size="image_size")
 def build_embedding_model(
     *,
     backbone: str | keras.Model = "inception_v3",
-    input_size: int = 299,
+    image_size: int = 299,
     weights: str | os.PathLike | None = None,
     embedding_dim: int = 128,
     hidden: int = 512,
@@ -90,9 +98,10 @@ def build_embedding_model(
     average pooling by :func:`fashionsim.models.build_backbone`, with
     ``weights`` = ``"imagenet"`` | ``None`` | a weights file), ``"small_cnn"``
     (:func:`build_small_cnn`, random initialisation, for CPU demos), or a ready
-    ``keras.Model`` taking [0, 1] images of ``input_size`` and giving one
+    ``keras.Model`` taking [0, 1] images of ``image_size`` and giving one
     vector per image (then ``weights`` must be None). ``hidden`` = 0 drops the
-    Dense 512 elu layer.
+    Dense 512 elu layer. ``input_size=`` is still accepted for ``image_size``,
+    with a ``FutureWarning``.
 
     ``bn_momentum``: when given, the momentum of every BatchNormalization
     layer of the backbone (Keras' default 0.99 lets the moving statistics,
@@ -108,17 +117,18 @@ def build_embedding_model(
         if weights is not None:
             raise ValueError("weights applies to a backbone given by name; a keras.Model backbone brings its own")
         base = backbone
-        expected = (None, int(input_size), int(input_size), 3)
+        expected = (None, int(image_size), int(image_size), 3)
         if tuple(base.input_shape) != expected:
-            raise ValueError(f"backbone input shape {base.input_shape} does not match input_size: {expected}")
+            raise ValueError(f"backbone input shape {base.input_shape} does not match input_size "
+                             f"(image_size={image_size}): {expected}")
         if len(base.output_shape) != 2:
             raise ValueError(f"backbone must give one vector per image (None, features), got {base.output_shape}")
     elif backbone == SMALL_CNN:
         if weights is not None:
             raise ValueError(f"the {SMALL_CNN} backbone has no pretrained weights: pass weights=None")
-        base = build_small_cnn(input_size)
+        base = build_small_cnn(image_size)
     elif isinstance(backbone, str):
-        base = build_backbone(backbone, input_size=input_size, weights=weights, pooling="avg")
+        base = build_backbone(backbone, image_size=image_size, weights=weights, pooling="avg")
     else:
         raise TypeError(f"backbone must be a backbone name or a keras.Model, got {type(backbone).__name__}")
     if bn_momentum is not None:
@@ -127,7 +137,7 @@ def build_embedding_model(
         for layer in base._flatten_layers(include_self=False):
             if isinstance(layer, layers.BatchNormalization):
                 layer.momentum = float(bn_momentum)
-    inputs = keras.Input(shape=(int(input_size), int(input_size), 3), name="image")
+    inputs = keras.Input(shape=(int(image_size), int(image_size), 3), name="image")
     x = base(inputs)
     if hidden:
         x = layers.Dense(int(hidden), activation="elu", name="fc1")(x)

@@ -5,9 +5,9 @@ trained with binary cross-entropy (not a softmax). The backbone's pooled
 vector (the input of the dropout layer) doubles as an image vector for
 similarity search: :func:`image_vector_model`. Taught in notebook 01.
 
->>> model = build_multilabel_classifier(50, backbone="resnet50", input_size=224)   # doctest: +SKIP
->>> model.output_shape                                                              # doctest: +SKIP
-(None, 50)
+>>> model = build_multilabel_classifier(5, backbone="mobilenet_v2", image_size=32, weights=None)
+>>> model.output_shape, image_vector_model(model).output_shape      # 5 tag probabilities; pooled vector
+((None, 5), (None, 1280))
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
+from fashionsim._compat import renamed
 from fashionsim.models.backbones import Weights, build_backbone
 
 __all__ = ["build_multilabel_classifier", "image_vector_model", "FEATURES_LAYER", "TAGS_LAYER"]
@@ -24,11 +25,12 @@ FEATURES_LAYER = "tags_dropout"
 TAGS_LAYER = "tags"
 
 
+@renamed(input_size="image_size")
 def build_multilabel_classifier(
     n_tags: int,
     *,
     backbone: str = "inception_v3",
-    input_size: int = 299,
+    image_size: int = 299,
     weights: Weights = "imagenet",
     dropout: float = 0.2,
     learning_rate: float = 1e-3,
@@ -41,6 +43,8 @@ def build_multilabel_classifier(
     is ``"imagenet"`` (downloaded by Keras; needs a network), ``None`` (random
     initialisation) or a backbone weights file. Compiled with Adam
     (``learning_rate``), binary cross-entropy and a micro F1 metric at 0.5.
+    ``image_size`` is the side of the square input (``input_size=`` still
+    accepted, with a ``FutureWarning``).
 
     ``bn_momentum`` (e.g. 0.9) replaces the momentum of every batch
     normalisation layer of the backbone. Keep ``None`` (the backbone's own,
@@ -56,12 +60,12 @@ def build_multilabel_classifier(
         raise ValueError(f"learning_rate must be > 0, got {learning_rate}")
     if bn_momentum is not None and not 0.0 <= float(bn_momentum) < 1.0:
         raise ValueError(f"bn_momentum must be in [0, 1) or None, got {bn_momentum}")
-    base = build_backbone(backbone, input_size=input_size, weights=weights, pooling="avg")
+    base = build_backbone(backbone, image_size=image_size, weights=weights, pooling="avg")
     if bn_momentum is not None:
         for layer in _all_layers(base):
             if isinstance(layer, layers.BatchNormalization):
                 layer.momentum = float(bn_momentum)
-    inputs = keras.Input(shape=(int(input_size), int(input_size), 3), name="image")
+    inputs = keras.Input(shape=(int(image_size), int(image_size), 3), name="image")
     features = base(inputs)
     x = layers.Dropout(float(dropout), name=FEATURES_LAYER)(features)
     outputs = layers.Dense(n_tags, activation="sigmoid", name=TAGS_LAYER)(x)
