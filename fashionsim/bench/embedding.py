@@ -77,7 +77,7 @@ def _throughput_rows(tmp: Path, quick: bool) -> list[BenchRow]:
         folder.mkdir()
         paths = _write_images(folder, n, side=max(size, 128))
         keras.utils.set_random_seed(0)
-        model = build_backbone("inception_v3", input_size=size, weights=None)
+        model = build_backbone("inception_v3", image_size=size, weights=None)
         batch = 32
         decoded = [b for b in images.dataset(paths, size, batch)]          # pre-decoded tensors
         model.predict_on_batch(decoded[0])                                  # build and warm up

@@ -6,7 +6,7 @@ PNG photos of about 300x400 px): decode, resize to the square, augment
 horizontal flip, random grayscale, colour jitter 0.1) and stack float32
 batches in [0, 1].
 
-* ours: ``fashionsim.images.dataset(paths, size, 32, augment=True, seed=0)``:
+* ours: ``fashionsim.images.dataset(paths, image_size, 32, augment=True, seed=0)``:
   parallel Pillow decode inside ``tf.data`` with the seeded augmentations
   applied while decoding (crop inside the resize, Pillow colour matrix,
   NumPy flips), batching and prefetch.
@@ -39,7 +39,7 @@ import numpy as np
 from fashionsim.bench._core import BenchRow, peak_memory_mib
 
 BATCH_SIZE = 32
-SIZES = (96, 299)
+IMAGE_SIZES = (96, 299)
 
 
 def write_images(folder: str | os.PathLike, n: int, *, seed: int = 0) -> list[str]:
@@ -74,7 +74,7 @@ def write_images(folder: str | os.PathLike, n: int, *, seed: int = 0) -> list[st
 
 
 # ------------------------------------------------------------------------------ the reference, as a plain loop
-def _reference_image(path: str, size: int, rng: np.random.Generator) -> np.ndarray:
+def _reference_image(path: str, image_size: int, rng: np.random.Generator) -> np.ndarray:
     """One image the reference way: Pillow crop/transpose/resize, then NumPy flip, grayscale and jitter."""
     from PIL import Image
 
@@ -91,7 +91,7 @@ def _reference_image(path: str, size: int, rng: np.random.Generator) -> np.ndarr
     ))
     if rng.integers(2) == 0:
         img = img.transpose(transposes[rng.integers(len(transposes))])
-    x = np.asarray(img.resize((size, size)), dtype=np.float32) / 255.0
+    x = np.asarray(img.resize((image_size, image_size)), dtype=np.float32) / 255.0
     if rng.random() < 0.5:
         x = x[:, ::-1]
     grey_weights = np.array([0.299, 0.587, 0.114], np.float32)
@@ -105,15 +105,16 @@ def _reference_image(path: str, size: int, rng: np.random.Generator) -> np.ndarr
     return np.clip((x - grey) * saturation + grey, 0, 1)
 
 
-def reference_batches(paths: list[str], size: int, batch_size: int = BATCH_SIZE, seed: int = 0) -> Iterator[np.ndarray]:
-    """Batches (B, size, size, 3) decoded and augmented one image at a time in a Python loop (the reference)."""
+def reference_batches(paths: list[str], image_size: int, batch_size: int = BATCH_SIZE,
+                      seed: int = 0) -> Iterator[np.ndarray]:
+    """Batches (B, image_size, image_size, 3) decoded and augmented one image at a time in a Python loop (the reference)."""
     rng = np.random.default_rng(seed)
     for start in range(0, len(paths), batch_size):
-        yield np.stack([_reference_image(p, size, rng) for p in paths[start:start + batch_size]])
+        yield np.stack([_reference_image(p, image_size, rng) for p in paths[start:start + batch_size]])
 
 
 # ------------------------------------------------------------------------------ the tf.io alternative
-def tfio_dataset(paths: list[str], size: int, batch_size: int = BATCH_SIZE, seed: int = 0):
+def tfio_dataset(paths: list[str], image_size: int, batch_size: int = BATCH_SIZE, seed: int = 0):
     """The same pipeline decoding with ``tf.io`` instead of Pillow (fast path considered, not used)."""
     import tensorflow as tf
 
@@ -122,7 +123,8 @@ def tfio_dataset(paths: list[str], size: int, batch_size: int = BATCH_SIZE, seed
     @tf.autograph.experimental.do_not_convert
     def decode(path: tf.Tensor) -> tf.Tensor:
         raw = tf.io.decode_image(tf.io.read_file(path), channels=3, expand_animations=False)
-        image = tf.image.resize(tf.image.convert_image_dtype(raw, tf.float32), (size, size), antialias=True)
+        image = tf.image.resize(tf.image.convert_image_dtype(raw, tf.float32), (image_size, image_size),
+                                antialias=True)
         return tf.clip_by_value(image, 0.0, 1.0)
 
     @tf.autograph.experimental.do_not_convert
@@ -174,7 +176,7 @@ def run(quick: bool = False) -> list[BenchRow]:
         paths = write_images(tmp, n_files)
         write_s = time.perf_counter() - start
         megabytes = sum(os.path.getsize(p) for p in paths) / 2**20
-        for size in SIZES:
+        for size in IMAGE_SIZES:
             sides = {
                 "ours": lambda: _consume(dataset(paths, size, BATCH_SIZE, augment=True, seed=0)),
                 "reference": lambda: _consume(reference_batches(paths, size)),
