@@ -126,7 +126,8 @@ def test_plots_do_not_import_tensorflow():
     import sys
 
     code = ("import sys, matplotlib; matplotlib.use('Agg'); from fashionsim import plots; "
-            "plots.history_curves({'loss': [1, 2]}); "
+            "import numpy as np; plots.history_curves({'loss': [1, 2]}); "
+            "plots.projection(np.eye(4), ['a', 'b', 'a', 'b']); "
             "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
