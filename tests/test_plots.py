@@ -131,3 +131,11 @@ def test_plots_do_not_import_tensorflow():
             "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_contact_sheet_of_the_demo_says_generated(tmp_path):
+    from fashionsim.data import make_demo
+
+    demo = make_demo(tmp_path / "demo", n_products=10, n_users=3, image_size=32)
+    fig = plots.contact_sheet(demo, n=2)
+    assert "GENERATED" in fig.get_suptitle()

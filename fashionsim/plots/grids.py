@@ -166,7 +166,7 @@ def contact_sheet(
     from matplotlib.figure import Figure
     from PIL import Image
 
-    from fashionsim.data.demo import _is_demo
+    from fashionsim.data.demo import is_demo
 
     products = cat.products
     if product_ids is None:
@@ -215,7 +215,7 @@ def contact_sheet(
                                  va="top", ha="left")
     if title is None:
         title = ("GENERATED demo catalog (drawn garments, not real photos): shop | street images per product"
-                 if _is_demo(cat) else f"{cat.source}: shop | street images per product")
+                 if is_demo(cat) else f"{cat.source}: shop | street images per product")
     fig.suptitle(title, fontsize=10)
     if path is not None:
         save_figure(fig, path, dpi=110)
