@@ -8,7 +8,7 @@ import platform
 import time
 from typing import Any
 
-AREAS = ("triplets", "mining", "bpr", "tags", "images", "retrieval", "embedding")
+AREAS = ("triplets", "mining", "bpr", "tags", "images", "retrieval", "embedding", "scale")
 
 
 def machine() -> dict[str, Any]:
