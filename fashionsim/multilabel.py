@@ -256,7 +256,7 @@ def train_multilabel(
     else:
         with scope:
             model = build_multilabel_classifier(
-                len(classes), backbone=backbone, input_size=input_size, weights=weights,
+                len(classes), backbone=backbone, image_size=input_size, weights=weights,
                 dropout=dropout, learning_rate=learning_rate, bn_momentum=bn_momentum,
             )
         history, start, total_seconds = {}, 0, 0.0

@@ -539,7 +539,7 @@ def train_siamese(
     else:
         with strategy.scope():
             if model is None:
-                model = build_embedding_model(backbone=backbone, input_size=input_size, weights=weights)
+                model = build_embedding_model(backbone=backbone, image_size=input_size, weights=weights)
             _check_input(model, input_size)
             rate = float(learning_rate)
             if learning_rate_decay == "cosine":  # a schedule of the optimizer's step: resumes with it

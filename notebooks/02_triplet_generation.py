@@ -360,7 +360,7 @@ fig.tight_layout()
 
 # %%
 seed_training(cfg.seed)  # the same initial weights on every run (fashionsim.repeatable)
-net = build_embedding_model(backbone="small_cnn", input_size=cfg.train_size)
+net = build_embedding_model(backbone="small_cnn", image_size=cfg.train_size)
 before = deep_ranking.evaluate_metadata(net, cat, "test", input_size=cfg.train_size, ks=(1, 5, 10))
 
 # %%

@@ -639,7 +639,7 @@ def train_dvbpr(
         else:
             from fashionsim.models.backbones import build_backbone
 
-            encoder = build_backbone(backbone, input_size=image_size, weights=weights, trainable=False)
+            encoder = build_backbone(backbone, image_size=image_size, weights=weights, trainable=False)
         encoder.trainable = False
         features = encode(encoder, batch_size=64)
         if saved is None:
