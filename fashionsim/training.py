@@ -191,7 +191,7 @@ def evaluate_retrieval(
     ``ids`` (the split's embeddings).
     """
     from fashionsim.embed import embed_images
-    from fashionsim.metrics.retrieval import street_to_shop_recall
+    from fashionsim.retrieval_tasks import street_to_shop_recall
 
     part = cat.split(split)
     table = part.images

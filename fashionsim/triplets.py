@@ -287,8 +287,8 @@ def check_rules(cat: Catalog, triplets: pd.DataFrame) -> pd.Series:
 
 
 def __getattr__(name: str):
-    # Files and the tf.data training input live in triplets_io (it imports TensorFlow lazily).
-    if name in ("write_triplets", "read_triplets", "triplet_dataset", "interleave_paths"):
+    # Triplet files live in triplets_io; the tf.data training input is fashionsim.triplet_data.triplet_dataset.
+    if name in ("write_triplets", "read_triplets", "interleave_paths"):
         from fashionsim import triplets_io
 
         return getattr(triplets_io, name)
@@ -298,5 +298,5 @@ def __getattr__(name: str):
 __all__ = [
     "KINDS", "FALLBACKS", "QUERY_WEIGHTINGS", "Draw", "TripletFallbackWarning", "TripletIndex", "TripletSampler",
     "generate", "requested_proportions", "kind_proportions", "check_rules",
-    "write_triplets", "read_triplets", "triplet_dataset", "interleave_paths",
+    "write_triplets", "read_triplets", "interleave_paths",
 ]

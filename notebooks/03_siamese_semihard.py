@@ -422,7 +422,7 @@ rows = [chance, untrained]
 multilabel_dir = Path("../artifacts/multilabel")
 if (multilabel_dir / "state.json").is_file():
     from fashionsim.evaluation import l2_normalize
-    from fashionsim.metrics import street_to_shop_recall
+    from fashionsim.retrieval_tasks import street_to_shop_recall
     from fashionsim.multilabel import image_vectors, load_multilabel
 
     ml_model, _, ml_state = load_multilabel(multilabel_dir)

@@ -374,7 +374,9 @@ def test_io_errors_name_the_problem(tmp_path, rich_catalog):
 
 def test_module_reexports_io():
     assert triplets.write_triplets is write_triplets
-    assert callable(triplets.triplet_dataset)
+    from fashionsim.triplet_data import triplet_dataset
+
+    assert callable(triplet_dataset)
 
 
 @pytest.fixture
@@ -386,7 +388,8 @@ def tiny_triplets(tiny_catalog):
 
 def test_triplet_dataset_yields_flat_apn_batches(tiny_catalog, tiny_triplets):
     from fashionsim.images import load_image
-    from fashionsim.triplets import interleave_paths, triplet_dataset
+    from fashionsim.triplet_data import triplet_dataset
+    from fashionsim.triplets import interleave_paths
 
     paths = interleave_paths(tiny_catalog, tiny_triplets)
     assert paths[:3] == tiny_catalog.image_paths(tiny_triplets.iloc[0, :3])
@@ -406,7 +409,7 @@ def test_triplet_dataset_yields_flat_apn_batches(tiny_catalog, tiny_triplets):
 def test_triplet_dataset_augments_reproducibly_and_trains(tiny_catalog, tiny_triplets):
     import keras
 
-    from fashionsim.triplets import triplet_dataset
+    from fashionsim.triplet_data import triplet_dataset
 
     a = next(triplet_dataset(tiny_catalog, tiny_triplets, 16, 5, seed=1).as_numpy_iterator())[0]
     b = next(triplet_dataset(tiny_catalog, tiny_triplets, 16, 5, seed=1).as_numpy_iterator())[0]
@@ -428,7 +431,7 @@ def test_triplet_dataset_augments_reproducibly_and_trains(tiny_catalog, tiny_tri
 
 
 def test_triplet_dataset_checks_arguments(tiny_catalog, tiny_triplets):
-    from fashionsim.triplets import triplet_dataset
+    from fashionsim.triplet_data import triplet_dataset
 
     with pytest.raises(ValueError, match="batch_triplets"):
         triplet_dataset(tiny_catalog, tiny_triplets, 16, 0)
