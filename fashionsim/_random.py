@@ -22,11 +22,12 @@ Seed = int | np.random.Generator | None
 RandomState = Seed
 
 
-def as_generator(seed: Seed, *, name: str = "seed") -> np.random.Generator:
+def as_generator(seed: Seed, *, name: str = "random_state") -> np.random.Generator:
     """Turn an int seed, a Generator or None into a ``numpy.random.Generator``.
 
     A Generator is returned as is (the caller shares its stream); None gives a
-    fresh, unseeded one. ``name`` is the parameter named in the error.
+    fresh, unseeded one. ``name`` is the parameter named in the error (callers whose
+    parameter is ``seed`` pass ``name="seed"``).
     """
     if seed is None:
         return np.random.default_rng()
