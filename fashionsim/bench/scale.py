@@ -304,7 +304,8 @@ def _smallest_forest(tmp: Path, files: list[Path], queries: np.ndarray, exact: n
         for factor in SEARCH_K_FACTORS:
             search_k = n_trees * K * factor
             recall = _recall(index.search(queries, K, search_k=search_k).positions, exact)
-            grid.append({"n_trees": n_trees, "search_k": search_k, "recall_at_10": recall})
+            grid.append({"n_trees": n_trees, "search_k": search_k, "recall_at_10": recall, "build_s": built[0],
+                         "index_bytes": out.stat().st_size})
             if recall >= 0.95:
                 return n_trees, search_k, recall, grid, built, index, out
         del index

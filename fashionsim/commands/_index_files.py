@@ -42,9 +42,9 @@ def write_index_sidecars(index_path: Path, ids: Sequence, products: Sequence | N
 
 
 def estimated_index_bytes(n: int, dim: int, n_trees: int) -> int:
-    """An upper estimate of an Annoy forest's size: one node of 4*dim + 16 bytes per item (+15%), ~12 bytes per
-    item per tree (measured here: 100,000 x 128, 20 trees -> 743-756 bytes per item)."""
-    return int(n * ((4 * dim + 16) * 1.15 + 12 * n_trees))
+    """An upper estimate of an Annoy forest's size: one node of 4*dim + 16 bytes per item (+15%), 14 bytes per
+    item per tree (measured at 1,000,000 x 128: 660 bytes/item with 10 trees, 862 with 25; docs/scale.md)."""
+    return int(n * ((4 * dim + 16) * 1.15 + 14 * n_trees))
 
 
 def _available_memory() -> int | None:
