@@ -36,7 +36,6 @@ import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -323,8 +322,3 @@ def iter_blocks(shard_set: ShardSet | Sequence[ShardFile], rows: int = BLOCK_ROW
                     raise ValueError(f"{s.path} ended early at row {start}: truncated; embed it again")
                 yield block.reshape(count, s.dim), s.ids[start:start + count]
 
-
-def describe(shard_set: ShardSet) -> dict[str, Any]:
-    """A short summary for logs and ``--json`` output."""
-    return {"files": [str(s.path) for s in shard_set.shards], "n": shard_set.n, "dim": shard_set.dim,
-            "fingerprint": shard_set.fingerprint, "shards": len(shard_set.shards)}
