@@ -196,7 +196,7 @@ pd.DataFrame({"top words (TF-IDF, best first)": [", ".join(t) for t in extractor
              index=examples.product_id)
 
 # %%
-tags.plot_tag_frequencies(extractor.frequencies_, title="the tag vocabulary (training products)")
+plots.tag_frequencies(extractor.frequencies_, title="the tag vocabulary (training products)")
 plt.show()
 
 # %% [markdown]
