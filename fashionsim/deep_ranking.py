@@ -18,9 +18,8 @@ metadata is the only supervision there is. Each epoch of
 
 It is judged by :func:`evaluate_metadata`: the share of a photo's nearest
 neighbours of the same category, and of the same category and colour
-(:func:`fashionsim.metrics.label_precision_at_k`). Taught in notebook 02.
-
->>> run = train_siamese(cat, triplets="metadata", backbone="small_cnn", input_size=48)   # doctest: +SKIP
+(:func:`fashionsim.metrics.label_precision_at_k`). Taught in notebook 02; run it with
+``train_siamese(cat, triplets="metadata", backbone="small_cnn", image_size=48)``.
 """
 
 from __future__ import annotations
@@ -33,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from fashionsim import mining
+from fashionsim._compat import renamed
 
 __all__ = ["metadata_sampler", "mine_metadata_triplets", "evaluate_metadata", "METADATA_KEYS"]
 
@@ -64,7 +64,8 @@ def _rule_mask(category: np.ndarray, color: np.ndarray, in_class: np.ndarray, ca
     return allowed
 
 
-def mine_metadata_triplets(model, cat, sampler, n: int, *, input_size: int, seed: Any, batch_size: int = 64):
+@renamed(input_size="image_size")
+def mine_metadata_triplets(model, cat, sampler, n: int, *, image_size: int, seed: Any, batch_size: int = 64):
     """One epoch's metadata triplets of ``cat`` with their negatives re-mined semi-hard under ``model``.
 
     Returns a :class:`fashionsim.training.MinedTriplets` whose table has
@@ -73,15 +74,15 @@ def mine_metadata_triplets(model, cat, sampler, n: int, *, input_size: int, seed
     ``margin``; ``table.attrs["fallbacks"]`` counts the sampler's fallback draws.
     """
     from fashionsim.embed import embed_images
-    from fashionsim.training import MinedTriplets, embedding_spread
+    from fashionsim.siamese.mine import MinedTriplets, embedding_spread
 
     with warnings.catch_warnings():
         from fashionsim.triplets import TripletFallbackWarning
 
         warnings.simplefilter("ignore", TripletFallbackWarning)   # counted in attrs, reported per epoch
-        drawn = sampler.sample(int(n), random_state=seed)
+        drawn = sampler.sample(int(n), seed)
     wanted = pd.unique(np.concatenate([drawn[c].to_numpy() for c in ("query", "positive", "negative")]))
-    vectors = embed_images(model, cat.image_paths(wanted), input_size, batch_size=batch_size, progress=False)
+    vectors = embed_images(model, cat.image_paths(wanted), image_size, batch_size=batch_size, progress=False)
     at = pd.Index(wanted)
     anchors, positives, pool = (vectors[at.get_indexer(drawn[c])] for c in ("query", "positive", "negative"))
     info = cat.image_table().set_index("image_id")
@@ -106,7 +107,8 @@ def mine_metadata_triplets(model, cat, sampler, n: int, *, input_size: int, seed
     return MinedTriplets(triplets=table, spread=embedding_spread(vectors), n_images=len(wanted))
 
 
-def evaluate_metadata(model, cat, split: str | None = "val", *, input_size: int, ks: Iterable[int] = (1, 5, 10),
+@renamed(input_size="image_size")
+def evaluate_metadata(model, cat, split: str | None = "val", *, image_size: int, ks: Iterable[int] = (1, 5, 10),
                       batch_size: int = 64, vectors: np.ndarray | None = None) -> dict[str, dict[int, float]]:
     """Same-category and same-category-and-colour precision@K of ``model`` on a split's photos.
 
@@ -121,7 +123,7 @@ def evaluate_metadata(model, cat, split: str | None = "val", *, input_size: int,
     part = cat if split is None else cat.split(split)
     table = part.image_table()
     if vectors is None:
-        vectors = embed_images(model, part.image_paths(table["image_id"]), input_size, batch_size=batch_size,
+        vectors = embed_images(model, part.image_paths(table["image_id"]), image_size, batch_size=batch_size,
                                progress=False)
     ks = tuple(int(k) for k in ks)
     valid = [k for k in ks if 1 <= k < len(table)]   # a larger k than the split has photos is not measured

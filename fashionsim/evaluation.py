@@ -44,7 +44,8 @@ from fashionsim.metrics import (
 from fashionsim.retrieval_tasks import street_to_shop_recall, take_vectors
 
 __all__ = [
-    "embed_split", "evaluate_representation", "l2_normalize", "summary_table", "worst_queries",
+    "embed_split", "evaluate_representation", "l2_normalize", "plot_matching", "plot_projection",
+    "plot_recall_curves", "plot_val_far", "plot_worst_queries", "summary_table", "worst_queries",
 ]
 
 
@@ -156,3 +157,147 @@ def worst_queries(report: Mapping[str, Any], n: int = 4) -> pd.DataFrame:
     order = np.argsort(-first, kind="stable")[:n]
     return pd.DataFrame({"query": np.asarray(ranking["query_ids"])[order], "first_correct_rank": first[order],
                          "top": [list(retrieved[i, :5]) for i in order]})
+
+
+# ------------------------------------------------------------------- figures
+def plot_recall_curves(reports: Mapping[str, Mapping[str, Any]], *, ax=None, chance: bool = True):
+    """recall@K against K (log scale) for every representation, with the chance level."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.5, 3.5))
+    for name, r in reports.items():
+        recall = r["retrieval"]["recall"]
+        ax.plot(list(recall), list(recall.values()), marker="o", label=name)
+    if chance and reports:
+        first = next(iter(reports.values()))["retrieval"]["chance"]
+        ax.plot(list(first), list(first.values()), ls="--", color="grey", label="chance")
+    ax.set_xscale("log")
+    ax.set_xlabel("K")
+    ax.set_ylabel("recall@K")
+    ax.set_ylim(0, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_val_far(report: Mapping[str, Any], *, ax=None, n_thresholds: int = 200):
+    """VAL and FAR of street–shop pairs against the distance threshold, the chosen threshold marked."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.5, 3.5))
+    d, same = report["pairs"]["distances"], report["pairs"]["same"]
+    grid = np.linspace(0, float(d.max()), n_thresholds)
+    val, far = val_far(d, same, grid)
+    best = report["verification"]
+    ax.plot(grid, val, label="VAL (same product accepted)")
+    ax.plot(grid, far, label="FAR (other product accepted)")
+    ax.axhline(best["far_bound"], color="grey", lw=0.8, ls=":")
+    ax.axvline(best["threshold"], color="black", ls="--",
+               label=f"threshold {best['threshold']:.2f}: VAL {best['val']:.2f}, FAR {best['far']:.2f}")
+    ax.set_xlabel("distance threshold")
+    ax.set_ylabel("fraction of pairs")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_projection(vectors: np.ndarray, labels: Sequence, *, sources: Sequence | None = None,
+                    groups: Sequence | None = None, ax=None, title: str | None = None):
+    """A 2-D PCA projection of (L2-normalised) vectors, coloured by label; with ``sources``, shop photos
+    are drawn as dots and street photos as crosses. With ``groups`` too (the product of each photo), a
+    thin line joins every street photo to the mean position of its product's shop photos: short lines
+    mean the two kinds of photo of one product land together. Axes are the two principal components,
+    labelled with the share of the variance each explains."""
+    import matplotlib.pyplot as plt
+    from matplotlib.collections import LineCollection
+    from matplotlib.lines import Line2D
+    from sklearn.decomposition import PCA
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 4))
+    pca = PCA(n_components=2, random_state=0)
+    points = pca.fit_transform(l2_normalize(vectors))
+    labels = np.asarray(labels)
+    sources = np.asarray(sources) if sources is not None else np.full(len(labels), "shop")
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    if groups is not None:
+        groups = np.asarray(groups)
+        shop = sources == "shop"
+        names, codes = np.unique(groups, return_inverse=True)
+        counts = np.bincount(codes[shop], minlength=len(names))
+        centre = np.stack([np.bincount(codes[shop], weights=points[shop, d], minlength=len(names)) for d in (0, 1)], 1)
+        centre = centre / np.maximum(counts, 1)[:, None]
+        street = np.flatnonzero(~shop & (counts[codes] > 0))
+        segments = np.stack([points[street], centre[codes[street]]], axis=1)
+        ax.add_collection(LineCollection(segments, colors="0.45", linewidths=0.6, alpha=0.6, zorder=1))
+    for n, name in enumerate(sorted(set(labels.tolist()))):
+        for source, marker in (("shop", "o"), ("street", "x")):
+            mask = (labels == name) & (sources == source)
+            if mask.any():
+                ax.scatter(points[mask, 0], points[mask, 1], s=12, marker=marker, color=colors[n % len(colors)],
+                           alpha=0.8, zorder=2,
+                           label=name if source == "shop" or not (sources == "shop").any() else None)
+    share = pca.explained_variance_ratio_
+    ax.set_xlabel(f"principal component 1 ({share[0]:.0%} of the variance)")
+    ax.set_ylabel(f"principal component 2 ({share[1]:.0%})")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    categories = ax.legend(fontsize=7, markerscale=1.5, ncols=2, loc="upper left", title="category",
+                           title_fontsize=7)
+    if (sources == "street").any():
+        kinds = [Line2D([], [], marker="o", ls="", color="0.3", label="shop photo"),
+                 Line2D([], [], marker="x", ls="", color="0.3", label="street photo")]
+        if groups is not None:
+            kinds.append(Line2D([], [], color="0.45", lw=0.8, label="street photo → its product's shop photos"))
+        ax.add_artist(categories)
+        ax.legend(handles=kinds, fontsize=7, loc="lower right")
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_worst_queries(report: Mapping[str, Any], cat: Catalog, n: int = 4, *, k: int = 5, ax=None,
+                       title: str | None = "worst street queries: the correct product and what was found instead"):
+    """The ``n`` street queries whose correct product ranks lowest: each query, a shop photo of its own
+    product, then its top-``k`` shop photos (red: another product). A row is labelled with the rank of
+    the first correct photo, or "not in top N" when the ranking (N deep) never reached it."""
+    from fashionsim.plots import image_grid
+
+    worst = worst_queries(report, n=n)
+    ranking = report["ranking"]
+    depth = np.asarray(ranking["retrieved"]).shape[1]
+    where = pd.Index(np.asarray(ranking["query_ids"]))
+    correct = [sorted(ranking["relevant"][where.get_loc(q)])[0] for q in worst["query"]]
+    rows = [[q, c, *top[:k]] for q, c, top in zip(worst["query"], correct, worst["top"])]
+    relevant = [ranking["relevant"][where.get_loc(q)] for q in worst["query"]]
+    marks = [[None, None, *[t in rel for t in top[:k]]] for top, rel in zip(worst["top"], relevant)]
+    labels = [f"rank {r}" if r <= depth else f"not in top {depth}" for r in worst["first_correct_rank"]]
+    return image_grid(cat, rows, marks=marks, row_labels=labels, ax=ax, title=title,
+                      col_labels=["street query", "its product", *[f"found {i + 1}" for i in range(k)]])
+
+
+def plot_matching(report: Mapping[str, Any], cat: Catalog, queries: Sequence[int], *, ax=None,
+                  title: str | None = None):
+    """The matching test for a few street queries (row numbers of the split's street photos, in the order
+    ``evaluate_representation`` used): each query, then the representatives (medoid shop photos) of the
+    products within the threshold, closest first, captioned with their distance. Green: the query's own
+    product, red: another one; an empty slot: fewer products were close enough."""
+    from fashionsim.plots import image_grid
+
+    match = report["matching_result"]
+    street, _ = _street_shop(cat, report["split"])
+    street_ids = street["image_id"].to_numpy()
+    k = match.products.shape[1]
+    rows, marks, titles = [], [], []
+    for q in queries:
+        answers = [p for p in match.products[q] if p is not None]
+        rows.append([street_ids[q]] + [report["medoid_images"][p] for p in answers])
+        marks.append([None] + list(match.correct[q][: len(answers)]))
+        titles.append(["query"] + [f"d = {d:.2f}" for d in match.distances[q][: len(answers)]])
+    if title is None:
+        title = (f"matching test at threshold {match.threshold:.2f}: each street query and the products\n"
+                 f"whose representative is within it (d: distance to the query)")
+    return image_grid(cat, rows, marks=marks, titles=titles, ax=ax, title=title,
+                      col_labels=["street query", *[f"match {i + 1}" for i in range(k)]])

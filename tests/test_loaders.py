@@ -453,3 +453,13 @@ def test_loader_names_are_exported():
 
     for name in loaders.__all__:
         assert getattr(data, name) is getattr(loaders, name)
+
+
+def test_old_split_seed_keyword_still_splits_the_same_with_a_future_warning(tmp_path):
+    for product in ("a", "b", "c", "d", "e"):
+        img(tmp_path / product / "front.png")
+    with pytest.warns(FutureWarning, match=r"from_folders\(split_seed=\.\.\.\) is deprecated: pass seed="):
+        old = from_folders(tmp_path, split_seed=3)
+    assert old.products["split"].tolist() == from_folders(tmp_path, seed=3).products["split"].tolist()
+    with pytest.raises(TypeError, match="both split_seed="):
+        from_folders(tmp_path, split_seed=3, seed=3)

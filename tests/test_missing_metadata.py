@@ -77,14 +77,14 @@ def test_sampler_warns_once_about_missing_metadata_and_counts_it():
         sampler = TripletSampler().fit(cat)
     assert sampler.missing_["products_without_color"] == 10
     with pytest.warns(TripletFallbackWarning):
-        df = sampler.sample(1_000, random_state=0)
+        df = sampler.sample(1_000, seed=0)
     assert df.attrs["missing"] == sampler.missing_
 
 
 def test_complete_catalogs_report_nothing_missing():
     cat = partial_catalog()
     full = Catalog(cat.products.fillna({"category": "dress", "color": "red"}), cat.images)
-    df = TripletSampler(p_same_product=1.0, p_in_class=0.0).fit(full).sample(100, random_state=0)
+    df = TripletSampler(p_same_product=1.0, p_in_class=0.0).fit(full).sample(100, seed=0)
     assert df.attrs["missing"] == {"products_without_category": 0, "images_without_category": 0,
                                    "products_without_color": 0, "images_without_color": 0}
 

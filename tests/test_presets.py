@@ -139,3 +139,47 @@ def test_importing_presets_imports_no_tensorflow():
            "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
     assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+# ------------------------------------------------------------------------------------------ the CLI's settings
+def _cli_settings(*line: str):
+    from fashionsim.cli import build_parser
+    from fashionsim.commands.train import settings
+
+    return settings(build_parser().parse_args(["train", *line, "--out", "x"]))
+
+
+@pytest.mark.parametrize("model", ["siamese", "multilabel", "dvbpr"])
+def test_cli_defaults_are_the_quick_presets_and_run_as_before(model):
+    chosen = _cli_settings(model)
+    assert chosen == {"siamese": presets.SIAMESE_QUICK, "multilabel": presets.MULTILABEL_QUICK,
+                      "dvbpr": presets.DVBPR_QUICK}[model]
+    assert _call(model, chosen.train_kwargs()) == _call(model, OLD_CLI[model])
+    assert _cli_settings(model, "--preset", "demo") == {"siamese": presets.SIAMESE_DEMO,
+                                                        "multilabel": presets.MULTILABEL_DEMO,
+                                                        "dvbpr": presets.DVBPR_DEMO}[model]
+
+
+def test_cli_options_override_the_preset():
+    chosen = _cli_settings("siamese", "--preset", "demo", "--epochs", "2", "--batch-size", "30", "--lr", "0.01",
+                           "--image-size", "64", "--weights", "none", "--select-by", "none", "--seed", "3")
+    assert chosen == presets.SIAMESE_DEMO.replace(epochs=2, batch_triplets=10, learning_rate=0.01, image_size=64,
+                                                  select_by=None, seed=3)
+    metadata = _cli_settings("siamese", "--triplets", "metadata")
+    assert (metadata.triplets, metadata.select_by) == ("metadata", "val_color_precision@10")
+    pretrained = _cli_settings("dvbpr", "--variant", "pretrained", "--backbone", "inception_v3")
+    assert pretrained.train_kwargs() == dict(variant="pretrained", image_size=48, epochs=5, seed=0,
+                                             backbone="inception_v3", weights=None, batch_size=42, learning_rate=1e-2)
+    from fashionsim.commands._common import UsageError
+
+    with pytest.raises(UsageError, match="ImageNet backbone"):
+        _cli_settings("dvbpr", "--variant", "pretrained")
+
+
+def test_cli_workers_refuse_what_they_cannot_do(capsys, tmp_path):
+    from fashionsim.cli import main
+
+    for extra, message in [(["dvbpr", "--workers", "2"], "`train siamese` only"), (["siamese", "--workers", "0"], ">= 1"),
+                           (["siamese", "--workers", "2", "--resume"], "--resume with --workers")]:
+        assert main(["train", *extra, "--out", str(tmp_path)]) == 2
+        assert message in capsys.readouterr().err

@@ -119,7 +119,7 @@ def test_catalog_step_computes_the_siamese_loss(tiny_catalog):
     import tensorflow as tf
 
     from fashionsim.recommend import models as M
-    from fashionsim.recommend.training import _catalog_step
+    from fashionsim.recommend.steps import catalog_step as _catalog_step
 
     inter = interactions_from_catalog(tiny_catalog)
     pictures = load_item_images(tiny_catalog, inter.item_ids, 16)

@@ -135,7 +135,7 @@ def test_same_seed_same_triplets(spec_sources, seed):
         a = generate(cat, 200, seed)
     except ValueError:
         return
-    b = TripletSampler().fit(cat).sample(200, random_state=np.random.default_rng(seed))
+    b = TripletSampler().fit(cat).sample(200, seed=np.random.default_rng(seed))
     pd.testing.assert_frame_equal(a, b)
     pd.testing.assert_frame_equal(a, generate(cat, 200, seed))
 
@@ -271,11 +271,11 @@ def test_integer_ids_and_chunks(tmp_path):
     cat = make_catalog([("a", "red", 2), ("a", "blue", 2), ("b", "red", 3)], int_ids=True)
     sampler = TripletSampler().fit(cat)
     with pytest.warns(TripletFallbackWarning):
-        chunks = list(sampler.sample_chunks(2500, chunk_size=1000, random_state=4))
+        chunks = list(sampler.sample_chunks(2500, chunk_size=1000, seed=4))
     assert [len(c) for c in chunks] == [1000, 1000, 500]
     assert chunks[0]["query"].dtype.kind == "i"
     with pytest.warns(TripletFallbackWarning):
-        again = list(sampler.sample_chunks(2500, chunk_size=1000, random_state=4))
+        again = list(sampler.sample_chunks(2500, chunk_size=1000, seed=4))
     pd.testing.assert_frame_equal(pd.concat(chunks), pd.concat(again))
 
 
@@ -332,8 +332,8 @@ def test_check_rules_finds_each_violation(rich_catalog):
 @pytest.mark.parametrize("name", ["t.csv", "t.csv.gz", "t.parquet"])
 def test_write_read_roundtrip_in_chunks(tmp_path, rich_catalog, name):
     sampler = TripletSampler().fit(rich_catalog)
-    whole = pd.concat(list(sampler.sample_chunks(2500, 1000, random_state=0)), ignore_index=True)
-    assert write_triplets(sampler.sample_chunks(2500, 1000, random_state=0), tmp_path / name) == 2500
+    whole = pd.concat(list(sampler.sample_chunks(2500, 1000, seed=0)), ignore_index=True)
+    assert write_triplets(sampler.sample_chunks(2500, 1000, seed=0), tmp_path / name) == 2500
     back = read_triplets(tmp_path / name, catalog=rich_catalog)
     pd.testing.assert_frame_equal(back, whole)
     parts = list(read_triplets(tmp_path / name, chunksize=700))
@@ -373,10 +373,10 @@ def test_io_errors_name_the_problem(tmp_path, rich_catalog):
 
 
 def test_module_reexports_io():
-    assert triplets.write_triplets is write_triplets
-    from fashionsim.triplet_data import triplet_dataset
+    from fashionsim import triplet_data  # the tf.data input left the pure triplets package
 
-    assert callable(triplet_dataset)
+    assert triplets.write_triplets is write_triplets
+    assert callable(triplet_data.triplet_dataset)
 
 
 @pytest.fixture
@@ -439,3 +439,15 @@ def test_triplet_dataset_checks_arguments(tiny_catalog, tiny_triplets):
         triplet_dataset(tiny_catalog, tiny_triplets.iloc[:0], 16, 2)
     with pytest.raises(KeyError, match="unknown image_id"):
         triplet_dataset(tiny_catalog, tiny_triplets.assign(negative="nope"), 16, 2)
+
+
+@quiet
+def test_old_random_state_keyword_still_draws_the_same_with_a_future_warning(rich_catalog):
+    sampler = TripletSampler().fit(rich_catalog)
+    with pytest.warns(FutureWarning, match=r"sample\(random_state=\.\.\.\) is deprecated: pass seed="):
+        old = sampler.sample(300, random_state=5)
+    pd.testing.assert_frame_equal(old, sampler.sample(300, seed=5))
+    with pytest.warns(FutureWarning, match="sample_chunks"):
+        chunks = list(sampler.sample_chunks(300, 100, random_state=5))
+    pd.testing.assert_frame_equal(pd.concat(chunks, ignore_index=True),
+                                  pd.concat(sampler.sample_chunks(300, 100, seed=5), ignore_index=True))

@@ -16,7 +16,14 @@
 
 ``auto`` (the default) picks the format from what is on disk, in that order.
 
->>> cat = open_catalog("my_photos/")            # doctest: +SKIP   (a folder per product)
+>>> import tempfile
+>>> from PIL import Image
+>>> photos = Path(tempfile.mkdtemp())
+>>> for name in ("red-dress/front.jpg", "blue-shirt/front.jpg"):
+...     (photos / name).parent.mkdir()
+...     Image.new("RGB", (8, 8)).save(photos / name)
+>>> detect_format(photos), len(open_catalog(photos).products)        # a folder per product
+('folders', 2)
 """
 
 from __future__ import annotations

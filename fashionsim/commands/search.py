@@ -6,11 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
-import numpy as np
-
 from fashionsim.commands._common import (
-    UsageError, add_catalog_argument, catalog_from_args, emit, image_files, load_catalog, model_input_size,
-    require_positive,
+    UsageError, add_catalog_argument, catalog_from_args, emit, image_files, load_catalog, require_positive,
 )
 from fashionsim.commands._index_files import catalog_path, products_path
 from fashionsim.commands._show import describe, label, product_info, save_grid
@@ -18,39 +15,30 @@ from fashionsim.commands._show import describe, label, product_info, save_grid
 
 # --------------------------------------------------------------------- search
 def run_search(args: argparse.Namespace) -> int:
-    from fashionsim import images
+    import pandas as pd
+
     from fashionsim.embed import model_fingerprint
     from fashionsim.index import EmbeddingIndex
     from fashionsim.models.io import load_model
+    from fashionsim.search import search_products
 
     require_positive(args.k, "-k", 5)
     files = image_files(args.images)
     model = load_model(args.model)
     index = EmbeddingIndex.load(args.index, fingerprint=model_fingerprint(model),
                                 dim=int(model.output_shape[-1]))
+    products = None
     products_file = products_path(Path(args.index))
-    to_product = json.loads(products_file.read_text()) if products_file.is_file() else None
-    size = model_input_size(model)
-    batch = np.stack([images.load_image(f, size) for f in files])   # decodes and names a bad file
-    vectors = np.asarray(model.predict_on_batch(batch), dtype=np.float32)
-    # Ask for more images than products so that several images of one product still leave k products.
-    k_images = min(len(index), args.k * 4 if to_product else args.k)
-    ids, dist = index.query(vectors, k_images)
+    if products_file.is_file():   # image id (as JSON text) -> product id, written by `fashionsim index`
+        by_text = pd.Series(json.loads(products_file.read_text()), dtype=object)
+        products = pd.Series(by_text.reindex(pd.Index(index.ids).astype(str)).to_numpy(), index=index.ids)
+    found = search_products(model, index, files, args.k, products=products, check_fingerprint=False)
     cat = _search_catalog(args)
     info = product_info(cat) if cat is not None else None
     results = []
-    for path, row_ids, row_d in zip(files, ids, dist):
-        hits, seen = [], set()
-        for image_id, d in zip(row_ids.tolist(), row_d.tolist()):
-            product = to_product.get(str(image_id)) if to_product else None
-            key = product if product is not None else image_id
-            if key in seen:
-                continue
-            seen.add(key)
-            hits.append({"product_id": product, **describe(info, product), "image_id": image_id,
-                         "distance": round(float(d), 6)})
-            if len(hits) == args.k:
-                break
+    for path, matches in zip(files, found):
+        hits = [{"product_id": hit["product_id"], **describe(info, hit["product_id"]), "image_id": hit["image_id"],
+                 "distance": round(hit["distance"], 6)} for hit in matches.records()]
         results.append({"query": str(path), "results": hits})
     if args.show:
         if cat is None:

@@ -303,8 +303,9 @@ class BPRSampler:
         for _ in range(self.REDRAW_ROUNDS):
             if not len(redo):
                 return j
-            j[redo] = rng.integers(0, self.n_items, size=len(redo))
-            redo = redo[self._member(base[redo] + j[redo])]
+            again = rng.integers(0, self.n_items, size=len(redo))
+            j[redo] = again
+            redo = redo[self._member(np.take(base, redo) + again)]
         if len(redo):
             j[redo] = self.negatives_by_rank(u[redo], rng.random(len(redo)))
         return j
@@ -317,16 +318,16 @@ class BPRSampler:
         if self.users == "uniform":
             u = rng.integers(0, len(self.active_users), size=n)
             if not self._all_active:
-                u = self.active_users[u]
-            offset = (rng.random(n) * self.degree[u]).astype(np.int64)
-            i = self.indices[self.indptr[u] + offset]
+                u = np.take(self.active_users, u)
+            offset = (rng.random(n) * np.take(self.degree, u)).astype(np.int64)
+            i = np.take(self.indices, np.take(self.indptr, u) + offset)
         else:
             pos = rng.integers(0, len(self.indices), size=n)
-            u, i = self._row[pos], self.indices[pos]
+            u, i = np.take(self._row, pos), np.take(self.indices, pos)
         return u, i, self.negatives(u, rng)
 
     def _member(self, keys: np.ndarray) -> np.ndarray:
-        return self._dense[keys] if self._dense is not None else self._keys.contains(keys)
+        return np.take(self._dense, keys) if self._dense is not None else self._keys.contains(keys)
 
     def is_positive(self, u: np.ndarray, items: np.ndarray) -> np.ndarray:
         """Boolean array: is ``items[k]`` a training item of ``u[k]``?"""

@@ -1,4 +1,4 @@
-"""BPR matrix factorisation in NumPy: mini-batch Adam on BPR-Opt, every step a handful of whole-array operations.
+"""BPR matrix factorisation in NumPy: mini-batch Adam or SGD on BPR-Opt, every step a handful of whole-array operations.
 
 The model is BPR-MF's: user vectors θ (n_users, K), item vectors γ (n_items, K)
 and item biases β, scored x_uij = θ_u · (γ_i − γ_j) + β_i − β_j. A step takes a
@@ -8,24 +8,40 @@ batch of B triples and minimises
 
 — the loss of the Keras model :func:`~fashionsim.recommend.models.build_bpr_mf`
 (a batch mean, the L2 on the rows the batch looks up) — with the gradients
-written out by hand: the per-triple gradients of the batch are summed into
-their rows by one ``np.bincount``, then Adam (Keras' update rule,
-dense over the tables) moves every parameter. As in Keras, whose Adam squares
-the gradient of an embedding lookup slice by slice, the second moment of a row
-accumulates the squares of its per-triple gradients (not the square of their
-sum): one NumPy step equals one Keras step on the Keras model. No Python loop per triple, no
-graph tracing: an epoch over MovieLens-100k (100,000 triples) is tens of
-milliseconds on one core. :func:`fashionsim.recommend.train_bpr_mf` drives it.
+written out by hand. Per-triple gradients are summed into their rows by one
+sparse product: a (rows × B) matrix with one entry per column (the triple's
+row) times the (B, w) values, which is one pass of compiled code, no Python
+loop per triple and no graph tracing.
 
->>> params = init_params(943, 1682, 10, np.random.default_rng(0))   # doctest: +SKIP
->>> loss, accuracy = run_epoch(params, Adam(3e-2), u, i, j, batch_size=2048, lambda_u=1e-3, lambda_i=1e-3)  # doctest: +SKIP
+* :class:`Adam` (Keras' update rule, dense over the tables). As in Keras, whose
+  Adam squares the gradient of an embedding lookup slice by slice, the second
+  moment of a row accumulates the squares of its per-triple gradients (not the
+  square of their sum): one NumPy step equals one Keras step on the Keras model.
+  The sums are taken in float64 in batch order, then rounded to float32.
+* :class:`SGD` (plain gradient descent on the batch-mean loss): the derivative
+  ``d`` of each triple is the sparse matrix's entry, so the product gives
+  Σ_b d_b (γ_i − γ_j) per user and Σ_b ±d_b θ_u per item directly in float32;
+  the L2 part is added per row from occurrence counts. The fast path: an epoch
+  over MovieLens-100k (100,000 triples, K = 10) is a few milliseconds.
+
+:func:`fashionsim.recommend.train_bpr_mf` drives it (notebook 04).
+
+>>> rng = np.random.default_rng(0)
+>>> params = init_params(30, 40, 4, rng)
+>>> u, i, j = rng.integers(0, 30, 512), rng.integers(0, 20, 512), rng.integers(20, 40, 512)
+>>> first, _ = run_epoch(params, Adam(3e-2), u, i, j, batch_size=128, lambda_u=1e-3, lambda_i=1e-3)
+>>> later, accuracy = run_epoch(params, Adam(3e-2), u, i, j, batch_size=128, lambda_u=1e-3, lambda_i=1e-3)
+>>> bool(later < first < np.log(2.0) + 1e-3), accuracy > 0.9
+(True, True)
 """
 
 from __future__ import annotations
 
 import dataclasses
+from typing import NamedTuple
 
 import numpy as np
+import scipy.sparse as sp
 
 
 @dataclasses.dataclass
@@ -60,7 +76,8 @@ class SGD:
     def apply(self, params: list[np.ndarray], grads: list[np.ndarray], squares=None) -> None:
         self.iterations += 1
         for p, g in zip(params, grads):
-            p -= np.float32(self.learning_rate) * g
+            g *= np.float32(self.learning_rate)
+            p -= g
 
 
 class Adam:
@@ -91,108 +108,188 @@ class Adam:
             p -= (step * m / (np.sqrt(v) + self.epsilon)).astype(p.dtype, copy=False)
 
 
-def _row_sums(rows: np.ndarray, values: np.ndarray, n_rows: int) -> np.ndarray:
-    """Sum the rows of ``values`` (B, w) into ``n_rows`` rows by index: one ``np.bincount`` over flat cells."""
-    width = values.shape[1]
-    cells = (np.asarray(rows, dtype=np.int64)[:, None] * width + np.arange(width)).ravel()
-    sums = np.bincount(cells, weights=values.ravel(), minlength=n_rows * width)
-    return sums.reshape(n_rows, width).astype(np.float32)
+class _Batch(NamedTuple):
+    """A batch's looked-up rows, scores x (B,) and d = ∂(mean softplus(−x))/∂x = −σ(−x) / B (float32)."""
+
+    theta: np.ndarray
+    gi: np.ndarray
+    gj: np.ndarray
+    diff: np.ndarray
+    bi: np.ndarray | None
+    bj: np.ndarray | None
+    x: np.ndarray
+    d: np.ndarray
 
 
-def _sums_and_squares(rows: np.ndarray, values: np.ndarray, n_rows: int,
-                      squares: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
-    """Per row: the sum of ``values`` and (with ``squares``) the sum of their squares, in one bincount."""
-    width = values.shape[1]
-    if not squares:
-        return _row_sums(rows, values, n_rows), None
-    both = _row_sums(rows, np.hstack([values, np.square(values)]), n_rows)
-    return both[:, :width], both[:, width:]
+class _Buffers:
+    """Reusable (B, K) arrays for the gathers of one epoch's steps (fewer temporaries, memory that stays hot)."""
+
+    def __init__(self, size: int, latent_dim: int):
+        self.theta, self.gi, self.gj, self.diff = (np.empty((size, latent_dim), np.float32) for _ in range(4))
+
+
+def _forward(params: MFParams, u: np.ndarray, i: np.ndarray, j: np.ndarray, buffers: _Buffers | None = None) -> _Batch:
+    """Look the batch's rows up and score it (shared by both optimisers; ``buffers``: write into them)."""
+    n = len(u)
+    out = (None,) * 4 if buffers is None else (buffers.theta[:n], buffers.gi[:n], buffers.gj[:n], buffers.diff[:n])
+    theta, gi, gj = (np.take(table, rows, axis=0, out=o, mode="clip")
+                     for table, rows, o in ((params.user, u, out[0]), (params.item, i, out[1]), (params.item, j, out[2])))
+    diff = np.subtract(gi, gj, out=out[3])
+    x = np.einsum("bk,bk->b", theta, diff)
+    bi = bj = None
+    if params.bias is not None:
+        bi, bj = np.take(params.bias, i), np.take(params.bias, j)
+        x += bi - bj
+    sig = 0.5 * (1.0 - np.tanh(0.5 * x))  # σ(−x), stable
+    return _Batch(theta, gi, gj, diff, bi, bj, x, (-sig / n).astype(np.float32))
+
+
+def _loss(user: np.ndarray, item: np.ndarray, bias: np.ndarray | None, x: np.ndarray, user_counts: np.ndarray,
+          item_counts: np.ndarray, lambda_u: float, lambda_i: float) -> float:
+    """The batch's BPR-Opt loss: mean softplus(−x) plus the L2 on the rows it looks up.
+
+    The L2 sum over the batch's lookups is Σ_rows (times looked up) × ‖row‖²: from the tables, not the gathers.
+    """
+    item_norms = np.einsum("rk,rk->r", item, item)
+    if bias is not None:
+        item_norms += np.square(bias)
+    reg = lambda_u * np.dot(user_counts, np.einsum("rk,rk->r", user, user)) + lambda_i * np.dot(item_counts, item_norms)
+    softplus = np.maximum(-x, 0.0) + np.log1p(np.exp(-np.abs(x)))  # softplus(−x), stable
+    return float(np.mean(softplus) + reg / len(x))
+
+
+def _ones_sums(rows: np.ndarray, n_rows: int, values: np.ndarray) -> np.ndarray:
+    """Σ values[b] into row ``rows[b]`` in float64, in batch order (as ``np.bincount`` adds), shape (n_rows, w)."""
+    ones = sp.csc_matrix((np.ones(len(rows)), rows, np.arange(len(rows) + 1)), shape=(n_rows, len(rows)))
+    return ones @ values
+
+
+def _adam_grads(params: MFParams, b: _Batch, u, i, j, lambda_u: float, lambda_i: float):
+    """Per-row sums of the per-triple gradients (L2 included) and of their squares, float32."""
+    n = len(u)
+    cu, ci = np.float32(2.0 * lambda_u / n), np.float32(2.0 * lambda_i / n)
+    k = params.user.shape[1]
+    per_user = b.d[:, None] * b.diff + cu * b.theta
+    both = _ones_sums(u, len(params.user), np.hstack([per_user, np.square(per_user)])).astype(np.float32)
+    grads, squares = [both[:, :k]], [both[:, k:]]
+    dtheta = b.d[:, None] * b.theta
+    per_item = [np.concatenate([dtheta + ci * b.gi, ci * b.gj - dtheta])]
+    if b.bi is not None:
+        per_item.append(np.concatenate([b.d + ci * b.bi, ci * b.bj - b.d])[:, None])
+    per_item = np.hstack(per_item)
+    both = _ones_sums(np.concatenate([i, j]), len(params.item), np.hstack([per_item, np.square(per_item)]))
+    both = both.astype(np.float32)
+    width = per_item.shape[1]
+    grads.append(both[:, :k])
+    squares.append(both[:, width:width + k])
+    if b.bi is not None:
+        grads.append(both[:, k])
+        squares.append(both[:, width + k])
+    return grads, squares
+
+
+class _Triples(NamedTuple):
+    """Triples with the int32 rows and column pointers the SGD path's sparse products take (built once an epoch)."""
+
+    u: np.ndarray
+    i: np.ndarray
+    j: np.ndarray
+    u32: np.ndarray  # (n,) user rows
+    pairs: np.ndarray  # (n, 2) int64 (i, j): the item rows, interleaved
+    pairs32: np.ndarray
+    ptr: np.ndarray  # arange(n + 1)
+
+    @classmethod
+    def of(cls, u, i, j) -> _Triples:
+        u, i, j = (np.asarray(a, dtype=np.int64) for a in (u, i, j))
+        pairs = np.stack([i, j], axis=1)
+        return cls(u, i, j, u.astype(np.int32), pairs, pairs.astype(np.int32), np.arange(len(u) + 1, dtype=np.int32))
+
+    def batch(self, start: int, stop: int) -> _Triples:
+        sl = slice(start, stop)
+        return _Triples(self.u[sl], self.i[sl], self.j[sl], self.u32[sl], self.pairs[sl], self.pairs32[sl],
+                        self.ptr[:len(self.u[sl]) + 1])
+
+
+class _SGDTables:
+    """The tables as the SGD path steps them: θ with a column of ones, γ with the biases as its last column.
+
+    Then x = [θ_u, 1] · ([γ_i, β_i] − [γ_j, β_j]) is one row product, and Σ ±d_b [θ_u, 1] per item row holds
+    the bias gradient in its last column. ``store`` writes the tables back into ``params``.
+    """
+
+    def __init__(self, params: MFParams):
+        self.k, extra = params.user.shape[1], int(params.bias is not None)
+        self.user = np.ones((len(params.user), self.k + extra), np.float32)
+        self.user[:, :self.k] = params.user
+        self.item = np.column_stack(params.arrays()[1:]).astype(np.float32, copy=False)
+        self.scored = MFParams(self.user, self.item, None)
+        self.vectors = self.user[:, :self.k]  # the trained part of the user table (a view)
+
+    def store(self, params: MFParams) -> None:
+        params.user[...] = self.vectors
+        params.item[...] = self.item[:, :self.k]
+        if params.bias is not None:
+            params.bias[...] = self.item[:, self.k]
+
+
+def _sgd_step(tables: _SGDTables, optimizer: SGD, t: _Triples, lambda_u: float, lambda_i: float,
+              buffers: _Buffers | None = None) -> tuple[float, float]:
+    """:func:`step` for SGD, in float32: ``d`` is the sparse matrices' entries, the L2 part comes from row counts.
+
+    Column b of the user matrix holds d_b at row u_b (times γ_i − γ_j); column b of the item matrix
+    holds +d_b at row i_b and −d_b at row j_b (times [θ_u, 1]: the vectors' and the biases' gradients).
+    """
+    n = len(t.u)
+    b = _forward(tables.scored, t.u, t.i, t.j, buffers)
+    n_users, n_items = len(tables.user), len(tables.item)
+    user_counts = np.bincount(t.u, minlength=n_users)
+    item_counts = np.bincount(t.pairs.ravel(), minlength=n_items)
+    loss = _loss(tables.vectors, tables.item, None, b.x, user_counts, item_counts, lambda_u, lambda_i)
+    g_user = (sp.csc_matrix((b.d, t.u32, t.ptr), shape=(n_users, n)) @ b.diff)[:, :tables.k]
+    g_user += (2.0 * lambda_u / n * user_counts).astype(np.float32)[:, None] * tables.vectors
+    signed = np.stack([b.d, -b.d], axis=1).ravel()
+    g_item = sp.csc_matrix((signed, t.pairs32.ravel(), 2 * t.ptr), shape=(n_items, n)) @ b.theta
+    g_item += (2.0 * lambda_i / n * item_counts).astype(np.float32)[:, None] * tables.item
+    accuracy = np.count_nonzero(b.x > 0) / n
+    optimizer.apply([tables.vectors, tables.item], [g_user, g_item])
+    return loss, accuracy
 
 
 def step(params: MFParams, optimizer: Adam | SGD, u: np.ndarray, i: np.ndarray, j: np.ndarray, *,
          lambda_u: float, lambda_i: float) -> tuple[float, float]:
     """One optimiser step on a batch of triples; returns (the batch loss, the fraction with x_uij > 0)."""
     if not optimizer.needs_squares:
-        return _sgd_step(params, optimizer, u, i, j, lambda_u=lambda_u, lambda_i=lambda_i)
-    n = len(u)
-    theta, gi, gj = params.user[u], params.item[i], params.item[j]
-    diff = gi - gj
-    x = np.einsum("bk,bk->b", theta, diff)
-    if params.bias is not None:
-        bi, bj = params.bias[i], params.bias[j]
-        x += bi - bj
-    # d/dx of mean softplus(−x) = −σ(−x) / B
-    sig = 0.5 * (1.0 - np.tanh(0.5 * x))  # σ(−x), stable
-    d = (-sig / n).astype(np.float32)
-    cu, ci = np.float32(2.0 * lambda_u / n), np.float32(2.0 * lambda_i / n)
-    sq = optimizer.needs_squares
-    g_user, s_user = _sums_and_squares(u, d[:, None] * diff + cu * theta, len(params.user), sq)
-    dtheta = d[:, None] * theta
-    items = np.concatenate([i, j])
-    g_item, s_item = _sums_and_squares(items, np.concatenate([dtheta + ci * gi, ci * gj - dtheta]), len(params.item),
-                                       sq)
-    grads, squares = [g_user, g_item], [s_user, s_item]
-    reg = (lambda_u * np.vdot(theta, theta) + lambda_i * (np.vdot(gi, gi) + np.vdot(gj, gj))) / n
-    if params.bias is not None:
-        g_bias, s_bias = _sums_and_squares(items, np.concatenate([d + ci * bi, ci * bj - d])[:, None],
-                                           len(params.bias), sq)
-        grads.append(g_bias[:, 0])
-        squares.append(s_bias[:, 0] if sq else None)
-        reg += lambda_i * (np.vdot(bi, bi) + np.vdot(bj, bj)) / n
-    loss = float(np.mean(np.logaddexp(0.0, -x)) + reg)
-    optimizer.apply(params.arrays(), grads, squares if sq else None)
-    return loss, float(np.mean(x > 0))
-
-
-def _l2_by_counts(grad: np.ndarray, table: np.ndarray, rows: np.ndarray, coefficient: float) -> None:
-    """grad += coefficient · (times each row occurs in ``rows``) · table, on the rows that occur."""
-    counts = np.bincount(rows, minlength=len(table))
-    hit = np.flatnonzero(counts)
-    scale = (coefficient * counts[hit]).astype(np.float32)
-    if grad.ndim == 1:
-        grad[hit] += scale * table[hit]
-    else:
-        grad[hit] += scale[:, None] * table[hit]
-
-
-def _sgd_step(params: MFParams, optimizer: SGD, u, i, j, *, lambda_u: float, lambda_i: float) -> tuple[float, float]:
-    """:func:`step` for plain SGD: the same gradient, with the L2 part summed per row from occurrence counts."""
-    n = len(u)
-    theta, gi, gj = params.user[u], params.item[i], params.item[j]
-    diff = gi - gj
-    x = np.einsum("bk,bk->b", theta, diff)
-    if params.bias is not None:
-        bi, bj = params.bias[i], params.bias[j]
-        x += bi - bj
-    d = (-0.5 / n * (1.0 - np.tanh(0.5 * x))).astype(np.float32)
-    cu, ci = 2.0 * lambda_u / n, 2.0 * lambda_i / n
-    g_user = _row_sums(u, d[:, None] * diff, len(params.user))
-    _l2_by_counts(g_user, params.user, u, cu)
-    dtheta = d[:, None] * theta
-    g_item = _row_sums(i, dtheta, len(params.item)) - _row_sums(j, dtheta, len(params.item))
-    both = np.concatenate([i, j])
-    _l2_by_counts(g_item, params.item, both, ci)
-    grads = [g_user, g_item]
-    reg = (lambda_u * np.vdot(theta, theta) + lambda_i * (np.vdot(gi, gi) + np.vdot(gj, gj))) / n
-    if params.bias is not None:
-        g_bias = (np.bincount(i, weights=d, minlength=len(params.bias))
-                  - np.bincount(j, weights=d, minlength=len(params.bias))).astype(np.float32)
-        _l2_by_counts(g_bias, params.bias, both, ci)
-        grads.append(g_bias)
-        reg += lambda_i * (np.vdot(bi, bi) + np.vdot(bj, bj)) / n
-    loss = float(np.mean(np.logaddexp(0.0, -x)) + reg)
-    optimizer.apply(params.arrays(), grads)
-    return loss, float(np.mean(x > 0))
+        tables = _SGDTables(params)
+        result = _sgd_step(tables, optimizer, _Triples.of(u, i, j), lambda_u, lambda_i)
+        tables.store(params)
+        return result
+    b = _forward(params, u, i, j)
+    grads, squares = _adam_grads(params, b, u, i, j, lambda_u, lambda_i)
+    loss = _loss(params.user, params.item, params.bias, b.x, np.bincount(u, minlength=len(params.user)),
+                 np.bincount(np.concatenate([i, j]), minlength=len(params.item)), lambda_u, lambda_i)
+    optimizer.apply(params.arrays(), grads, squares)
+    return loss, float(np.mean(b.x > 0))
 
 
 def run_epoch(params: MFParams, optimizer: Adam | SGD, u: np.ndarray, i: np.ndarray, j: np.ndarray, *,
               batch_size: int, lambda_u: float, lambda_i: float) -> tuple[float, float]:
     """Steps over the triples in order, ``batch_size`` at a time; returns the triple-weighted mean loss and accuracy."""
     losses, accuracies, sizes = [], [], []
+    sgd = not optimizer.needs_squares
+    if sgd:
+        tables, triples = _SGDTables(params), _Triples.of(u, i, j)
+        buffers = _Buffers(min(batch_size, len(u)), tables.user.shape[1])
     for k in range(0, len(u), batch_size):
-        sl = slice(k, k + batch_size)
-        loss, accuracy = step(params, optimizer, u[sl], i[sl], j[sl], lambda_u=lambda_u, lambda_i=lambda_i)
+        stop = min(k + batch_size, len(u))
+        if sgd:
+            loss, accuracy = _sgd_step(tables, optimizer, triples.batch(k, stop), lambda_u, lambda_i, buffers)
+        else:
+            loss, accuracy = step(params, optimizer, u[k:stop], i[k:stop], j[k:stop], lambda_u=lambda_u,
+                                  lambda_i=lambda_i)
         losses.append(loss)
         accuracies.append(accuracy)
-        sizes.append(len(u[sl]))
+        sizes.append(stop - k)
+    if sgd:
+        tables.store(params)
     return float(np.average(losses, weights=sizes)), float(np.average(accuracies, weights=sizes))

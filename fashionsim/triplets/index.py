@@ -7,10 +7,17 @@ sub-range" (the query itself; the query's product inside its group; the query's 
 category; the query's category inside the catalog): no rejection loops, no DataFrame filtering.
 
 :class:`TripletIndex` works on integer codes so benchmarks and other data sources can use it
-without a :class:`~fashionsim.data.Catalog`; :mod:`fashionsim.triplets` wraps it with image ids.
+without a :class:`~fashionsim.data.Catalog`; :mod:`fashionsim.triplets.sampler` wraps it with image ids.
+Three products (two images each) of one category, in two colours:
 
->>> index = TripletIndex.from_codes(product, category, color)     # doctest: +SKIP
->>> d = index.draw(800_000, random_state=0)                        # positions into the arrays
+>>> index = TripletIndex.from_codes(product=np.array([0, 0, 1, 1, 2, 2]), category=np.zeros(6, int),
+...                                 color=np.array([0, 0, 0, 0, 1, 1]))
+>>> d = index.draw(1000, seed=0)                   # positions into the arrays
+>>> same_product = d.kind < 2                      # KINDS[0] and KINDS[1]
+>>> bool((index.product[d.positive] == index.product[d.query])[same_product].all())
+True
+>>> bool((d.kind % 2 == 0).all()), d.fallbacks["out_of_class->in_class"] > 0   # one category: all in-class
+(True, True)
 
 Taught in notebooks/02_triplet_generation.
 """
@@ -22,7 +29,7 @@ import numbers
 
 import numpy as np
 
-from fashionsim._random import RandomState, as_generator
+from fashionsim._random import Seed, as_generator
 
 KINDS = ("same_product/in_class", "same_product/out_of_class", "same_color/in_class", "same_color/out_of_class")
 FALLBACKS = ("same_product->same_color", "same_color->same_product", "in_class->out_of_class",
@@ -73,7 +80,8 @@ def _mask(mask: np.ndarray | None, n: int, name: str) -> np.ndarray:
     return mask
 
 
-def _probability(value: float, name: str) -> float:
+def check_probability(value: float, name: str) -> float:
+    """``value`` as a float when it is a probability in [0, 1], else a ``ValueError`` naming ``name``."""
     if not isinstance(value, numbers.Real) or isinstance(value, bool) or not 0.0 <= float(value) <= 1.0:
         raise ValueError(f"{name} must be a probability in [0, 1], got {value!r}")
     return float(value)
@@ -224,17 +232,17 @@ class TripletIndex:
                    prod_start, prod_count, queries, q_groups, q_start_all[q_groups], q_count_all[q_groups],
                    weights / weights.sum(), query_weighting, len(candidates), grp_known, cat_known, missing)
 
-    def draw(self, n: int, random_state: RandomState = None, *, p_same_product: float = 0.9,
+    def draw(self, n: int, seed: Seed = None, *, p_same_product: float = 0.9,
              p_in_class: float = 0.3) -> Draw:
-        """Draw ``n`` triplets as image positions; see :mod:`fashionsim.triplets` for the rules.
+        """Draw ``n`` triplets as image positions (``seed``: int, Generator or None); see :mod:`fashionsim.triplets`.
 
         Works in blocks of :data:`BLOCK` triplets, so temporary memory stays bounded for any ``n``.
         """
         if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 0:
             raise ValueError(f"n must be a non-negative int, got {n!r}")
-        p_same_product = _probability(p_same_product, "p_same_product")
-        p_in_class = _probability(p_in_class, "p_in_class")
-        rng = as_generator(random_state)
+        p_same_product = check_probability(p_same_product, "p_same_product")
+        p_in_class = check_probability(p_in_class, "p_in_class")
+        rng = as_generator(seed, name="seed")
         n = int(n)
         out = Draw(np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int8),
                    dict.fromkeys(FALLBACKS, 0))

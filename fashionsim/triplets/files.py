@@ -1,9 +1,20 @@
-"""Triplet files (CSV or Parquet of image ids, written in chunks).
+"""Triplet files: CSV, gzipped CSV or Parquet of image ids, written and read in chunks; image paths in a/p/n order.
 
->>> write_triplets(sampler.sample_chunks(10_000_000), "artifacts/triplets.parquet")   # doctest: +SKIP
->>> df = read_triplets("artifacts/triplets.parquet", catalog=cat)                     # doctest: +SKIP
+>>> import tempfile
+>>> from pathlib import Path
+>>> triplets = pd.DataFrame({"query": ["i0", "i1"], "positive": ["i2", "i3"], "negative": ["i4", "i5"],
+...                          "kind": ["same_product/in_class", "same_color/out_of_class"]})
+>>> path = Path(tempfile.mkdtemp()) / "triplets.csv.gz"
+>>> write_triplets([triplets.iloc[:1], triplets.iloc[1:]], path)      # chunks, written as they come
+2
+>>> again = read_triplets(path)
+>>> again["query"].tolist(), again["kind"].dtype.name
+(['i0', 'i1'], 'category')
+>>> [len(chunk) for chunk in read_triplets(path, chunksize=1)]
+[1, 1]
 
-The tf.data training input built from them is :func:`fashionsim.triplet_data.triplet_dataset`.
+The ``tf.data`` training input built from triplets is :func:`fashionsim.triplet_data.triplet_dataset`;
+:func:`interleave_paths` gives their image paths in its (q, p, n, q, p, n, ...) order.
 Taught in notebooks/02_triplet_generation.
 """
 
@@ -19,15 +30,20 @@ import pandas as pd
 
 from fashionsim._io import atomic_path
 from fashionsim.data.catalog import Catalog
-from fashionsim.triplets_index import KINDS
+from fashionsim.triplets.index import KINDS
 
+__all__ = ["ID_COLUMNS", "FORMATS", "write_triplets", "read_triplets", "interleave_paths"]
+
+#: The image-id columns of a triplet table.
 ID_COLUMNS = ("query", "positive", "negative")
-_FORMATS = ((".csv.gz", "csv.gz"), (".csv", "csv"), (".parquet", "parquet"), (".pq", "parquet"))
+#: File suffix -> format, in the order tried.
+FORMATS = ((".csv.gz", "csv.gz"), (".csv", "csv"), (".parquet", "parquet"), (".pq", "parquet"))
 
 
 def _format(path: Path) -> str:
+    """The file format the suffix of ``path`` names."""
     name = path.name.lower()
-    for suffix, fmt in _FORMATS:
+    for suffix, fmt in FORMATS:
         if name.endswith(suffix):
             return fmt
     raise ValueError(f"{path}: triplet files must end in .csv, .csv.gz, .parquet or .pq")
@@ -167,4 +183,3 @@ def interleave_paths(cat: Catalog, triplets: pd.DataFrame) -> list[str]:
     _columns(triplets, "triplets")
     ids = np.stack([np.asarray(triplets[c], dtype=object) for c in ID_COLUMNS], axis=1).ravel()
     return cat.image_paths(ids)
-

@@ -1,4 +1,4 @@
-"""Triplets from catalog metadata: (query, positive, negative) images for deep ranking.
+"""The triplet sampler: (query, positive, negative) images drawn from catalog metadata, by four rules.
 
 The four kinds of the deep-ranking article (DESIGN.md §2):
 
@@ -41,12 +41,8 @@ Everything is vectorised over integer codes: target images are sorted once by (c
 product), so every pool is a contiguous range of that order and each draw is "a uniform position
 in a range, skipping one sub-range" (e.g. the category minus the query's colour group).
 
->>> df = generate(cat, 10_000, seed=0)      # doctest: +SKIP
->>> df.columns.tolist()                     # doctest: +SKIP
-['query', 'positive', 'negative', 'kind']
-
-Taught in notebooks/02_triplet_generation. The core over integer codes: :mod:`fashionsim.triplets_index`;
-files and the training input: :mod:`fashionsim.triplets_io` (re-exported here).
+The fitted index and the draws over integer codes: :mod:`fashionsim.triplets.index`. Taught in
+notebooks/02_triplet_generation.
 """
 
 from __future__ import annotations
@@ -58,18 +54,12 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 import pandas as pd
 
-from fashionsim._random import RandomState, as_generator
+from fashionsim._compat import renamed
+from fashionsim._random import Seed, as_generator
 from fashionsim.data.catalog import SOURCES, Catalog
-from fashionsim.triplets_index import (
-    FALLBACKS,
-    KINDS,
-    QUERY_WEIGHTINGS,
-    Draw,
-    TripletIndex,
-    _probability,
-)
+from fashionsim.triplets.index import FALLBACKS, KINDS, TripletIndex, check_probability
 
-COLUMNS = ("query", "positive", "negative", "kind")
+__all__ = ["TripletFallbackWarning", "TripletSampler", "generate"]
 
 
 class TripletFallbackWarning(UserWarning):
@@ -106,8 +96,17 @@ class TripletSampler:
     queries, and positives or negatives (default: every image for both; street-to-shop training
     uses ``query_sources="street", target_sources="shop"``).
 
-    >>> sampler = TripletSampler(p_in_class=0.5).fit(cat)       # doctest: +SKIP
-    >>> df = sampler.sample(100_000, random_state=0)             # doctest: +SKIP
+    >>> import pandas as pd
+    >>> from fashionsim.data import Catalog
+    >>> products = pd.DataFrame({"product_id": [f"p{k}" for k in range(8)], "category": ["dress"] * 4 + ["shoe"] * 4,
+    ...                          "color": ["red", "red", "blue", "blue"] * 2, "gender": "women", "description": "",
+    ...                          "split": "train"})
+    >>> images = pd.DataFrame({"image_id": [f"i{k}" for k in range(16)], "product_id": [f"p{k // 2}" for k in range(16)],
+    ...                        "path": [f"{k}.png" for k in range(16)], "source": "shop"})
+    >>> sampler = TripletSampler(p_in_class=0.5).fit(Catalog(products, images))
+    >>> df = sampler.sample(1000, seed=0)
+    >>> df.columns.tolist(), len(df)
+    (['query', 'positive', 'negative', 'kind'], 1000)
     """
 
     def __init__(self, *, p_same_product: float = 0.9, p_in_class: float = 0.3,
@@ -127,8 +126,8 @@ class TripletSampler:
         """Index ``cat``'s images by product, (category, colour) and category. Returns ``self``."""
         if not isinstance(cat, Catalog):
             raise TypeError(f"fit expects a fashionsim.data.Catalog, got {type(cat).__name__}")
-        _probability(self.p_same_product, "p_same_product")
-        _probability(self.p_in_class, "p_in_class")
+        check_probability(self.p_same_product, "p_same_product")
+        check_probability(self.p_in_class, "p_in_class")
         query_sources = _check_sources(self.query_sources, "query_sources")
         target_sources = _check_sources(self.target_sources, "target_sources")
         products, images = cat.products, cat.images
@@ -163,19 +162,20 @@ class TripletSampler:
 
             raise NotFittedError("this TripletSampler is not fitted yet; call fit(cat) first")
 
-    def sample(self, n: int, random_state: RandomState = None) -> pd.DataFrame:
+    @renamed(random_state="seed")
+    def sample(self, n: int, seed: Seed = None) -> pd.DataFrame:
         """``n`` triplets: columns query, positive, negative (image ids) and kind (categorical of KINDS).
 
         ``df.attrs`` holds ``fallbacks`` (counts per FALLBACKS entry), ``excluded_queries`` and
         ``missing`` (products and images without a category or a colour); a
         :class:`TripletFallbackWarning` says when any fallback happened.
         """
-        df = self._frame(n, random_state)
+        df = self._frame(n, seed)
         _warn_fallbacks(df.attrs["fallbacks"], n)
         return df
 
-    def sample_chunks(self, n: int, chunk_size: int = 1_000_000,
-                      random_state: RandomState = None) -> Iterator[pd.DataFrame]:
+    @renamed(random_state="seed")
+    def sample_chunks(self, n: int, chunk_size: int = 1_000_000, seed: Seed = None) -> Iterator[pd.DataFrame]:
         """``n`` triplets as DataFrames of at most ``chunk_size`` rows (for :func:`write_triplets`).
 
         Fallbacks are counted per chunk (``attrs``) and warned about once, after the last chunk.
@@ -183,7 +183,7 @@ class TripletSampler:
         self._check_fitted()
         if not isinstance(chunk_size, numbers.Integral) or chunk_size < 1:
             raise ValueError(f"chunk_size must be a positive int, got {chunk_size!r}")
-        rng = as_generator(random_state)
+        rng = as_generator(seed, name="seed")
         total = dict.fromkeys(FALLBACKS, 0)
         for start in range(0, int(n), int(chunk_size)):
             chunk = self._frame(min(int(chunk_size), int(n) - start), rng)
@@ -192,9 +192,9 @@ class TripletSampler:
             yield chunk
         _warn_fallbacks(total, n)
 
-    def _frame(self, n: int, random_state: RandomState) -> pd.DataFrame:
+    def _frame(self, n: int, seed: Seed) -> pd.DataFrame:
         self._check_fitted()
-        d = self.index_.draw(n, random_state, p_same_product=self.p_same_product, p_in_class=self.p_in_class)
+        d = self.index_.draw(n, seed, p_same_product=self.p_same_product, p_in_class=self.p_in_class)
         ids = self.image_ids_
         df = pd.DataFrame({"query": ids.take(d.query), "positive": ids.take(d.positive),
                            "negative": ids.take(d.negative),
@@ -212,7 +212,7 @@ def _warn_fallbacks(fallbacks: dict[str, int], n: int) -> None:
                       TripletFallbackWarning, stacklevel=3)
 
 
-def generate(cat: Catalog, n: int, seed: RandomState = 0, *, p_same_product: float = 0.9,
+def generate(cat: Catalog, n: int, seed: Seed = 0, *, p_same_product: float = 0.9,
              p_in_class: float = 0.3, query_sources: Sequence[str] | None = None,
              target_sources: Sequence[str] | None = None, query_weighting: str = "category_color") -> pd.DataFrame:
     """Draw ``n`` triplets from ``cat``'s metadata (the functional form of :class:`TripletSampler`).
@@ -225,78 +225,3 @@ def generate(cat: Catalog, n: int, seed: RandomState = 0, *, p_same_product: flo
     df = sampler.fit(cat)._frame(n, seed)
     _warn_fallbacks(df.attrs["fallbacks"], n)
     return df
-
-
-def requested_proportions(p_same_product: float = 0.9, p_in_class: float = 0.3) -> pd.Series:
-    """The share of each kind the probabilities ask for, indexed by :data:`KINDS`."""
-    sp, ic = _probability(p_same_product, "p_same_product"), _probability(p_in_class, "p_in_class")
-    return pd.Series([sp * ic, sp * (1 - ic), (1 - sp) * ic, (1 - sp) * (1 - ic)], index=list(KINDS),
-                     name="requested")
-
-
-def kind_proportions(triplets: pd.DataFrame) -> pd.Series:
-    """The realised share of each kind in ``triplets``, indexed by :data:`KINDS`."""
-    if "kind" not in triplets.columns:
-        raise ValueError(f"triplets need a 'kind' column; they have {list(triplets.columns)}")
-    counts = pd.Series(np.asarray(triplets["kind"], dtype=object)).value_counts()
-    unknown = sorted(set(counts.index) - set(KINDS))
-    if unknown:
-        raise ValueError(f"unknown kind(s) {unknown}; expected {list(KINDS)}")
-    return (counts.reindex(list(KINDS), fill_value=0) / max(len(triplets), 1)).rename("realised")
-
-
-def check_rules(cat: Catalog, triplets: pd.DataFrame) -> pd.Series:
-    """Count the triplets of ``triplets`` that break each rule (all zeros when the sampler obeyed).
-
-    Rules: ids exist in ``cat``; the positive is not the query; a ``same_product`` positive shares
-    the product; a ``same_color`` positive shares category and colour but not the product; an
-    ``in_class`` negative shares the category, not the colour; an ``out_of_class`` one another category.
-    A missing category or colour never satisfies a rule that compares it.
-    """
-    missing = [c for c in COLUMNS if c not in triplets.columns]
-    if missing:
-        raise ValueError(f"triplets are missing column(s) {missing}; they have {list(triplets.columns)}")
-    table = cat.image_table().set_index("image_id")[["product_id", "category", "color"]]
-    pos = {c: table.index.get_indexer(triplets[c]) for c in ("query", "positive", "negative")}
-    known = (pos["query"] >= 0) & (pos["positive"] >= 0) & (pos["negative"] >= 0)
-    col = {c: {k: np.asarray(table[k].to_numpy()[np.where(known, pos[c], 0)], dtype=object)
-               for k in table.columns} for c in pos}
-    kind = pd.Index(list(KINDS)).get_indexer(np.asarray(triplets["kind"], dtype=object))
-    q, p, n = col["query"], col["positive"], col["negative"]
-    same_prod = p["product_id"] == q["product_id"]
-    na = {c: {k: pd.isna(col[c][k]) for k in ("category", "color")} for c in col}
-    known_cat = ~na["query"]["category"] & ~na["negative"]["category"]  # every negative rule compares categories
-    known_col_p = ~na["query"]["color"] & ~na["positive"]["color"] & ~na["positive"]["category"]
-    known_col_n = ~na["query"]["color"] & ~na["negative"]["color"]
-    same_cat_p, same_col_p = p["category"] == q["category"], p["color"] == q["color"]
-    same_cat_n, same_col_n = n["category"] == q["category"], n["color"] == q["color"]
-    same_cat_p, same_col_p = same_cat_p & known_col_p, same_col_p & known_col_p
-    same_cat_n = np.where(known_cat, same_cat_n, True)  # an unknown category may be the same one
-    diff_col_n = ~same_col_n & known_col_n
-    known &= kind >= 0
-    counts = {
-        "unknown_id": ~(pos["query"] >= 0) | ~(pos["positive"] >= 0) | ~(pos["negative"] >= 0),
-        "unknown_kind": kind < 0,
-        "positive_is_query": np.asarray(triplets["query"] == triplets["positive"]),
-        "same_product_positive": known & (kind // 2 == 0) & ~same_prod,
-        "same_color_positive": known & (kind // 2 == 1) & (same_prod | ~same_cat_p | ~same_col_p),
-        "in_class_negative": known & (kind % 2 == 0) & (~same_cat_n | ~diff_col_n | ~known_cat),
-        "out_of_class_negative": known & (kind % 2 == 1) & same_cat_n,
-    }
-    return pd.Series({k: int(np.count_nonzero(v)) for k, v in counts.items()}, name="violations")
-
-
-def __getattr__(name: str):
-    # Triplet files live in triplets_io; the tf.data training input is fashionsim.triplet_data.triplet_dataset.
-    if name in ("write_triplets", "read_triplets", "interleave_paths"):
-        from fashionsim import triplets_io
-
-        return getattr(triplets_io, name)
-    raise AttributeError(f"module 'fashionsim.triplets' has no attribute {name!r}")
-
-
-__all__ = [
-    "KINDS", "FALLBACKS", "QUERY_WEIGHTINGS", "Draw", "TripletFallbackWarning", "TripletIndex", "TripletSampler",
-    "generate", "requested_proportions", "kind_proportions", "check_rules",
-    "write_triplets", "read_triplets", "interleave_paths",
-]
