@@ -196,7 +196,7 @@ pd.DataFrame({"top words (TF-IDF, best first)": [", ".join(t) for t in extractor
              index=examples.product_id)
 
 # %%
-tags.plot_tag_frequencies(extractor.frequencies_, title="the tag vocabulary (training products)")
+plots.tag_frequencies(extractor.frequencies_, title="the tag vocabulary (training products)")
 plt.show()
 
 # %% [markdown]
@@ -259,7 +259,7 @@ plt.show()
 # ImageNet weights none of this is needed.
 
 # %%
-probe = multilabel.build_multilabel_classifier(len(classes), backbone=cfg.backbone, input_size=cfg.image_size,
+probe = multilabel.build_multilabel_classifier(len(classes), backbone=cfg.backbone, image_size=cfg.image_size,
                                                weights=cfg.weights, bn_momentum=cfg.bn_momentum)
 print(f"{probe.name}: input {probe.input_shape} -> output {probe.output_shape}, "
       f"{probe.count_params():,} weights; last layers: {[layer.name for layer in probe.layers[-3:]]}")
@@ -397,7 +397,7 @@ lessons.check("same-category neighbours > 3 × chance", same_category.mean(), ">
 # for similarity directly.
 
 # %% tags=["nbval-ignore-output"]
-random_net = multilabel.build_multilabel_classifier(len(classes), backbone=cfg.backbone, input_size=cfg.image_size,
+random_net = multilabel.build_multilabel_classifier(len(classes), backbone=cfg.backbone, image_size=cfg.image_size,
                                                     weights=None, bn_momentum=cfg.bn_momentum)
 random_vectors = multilabel.image_vectors(random_net, cat, cfg.image_size, image_ids=shop_ids, progress=False)
 random_neighbours, _ = multilabel.cosine_top_k(random_vectors[query_pos], random_vectors, k=5, exclude=query_pos)

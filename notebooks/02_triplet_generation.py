@@ -75,6 +75,7 @@ from fashionsim.images import load_image
 from fashionsim.lessons import Lessons, notebook_seed
 from fashionsim.models.embedding import build_embedding_model
 from fashionsim.repeatable import seed_training
+from fashionsim.triplet_data import triplet_dataset
 
 SEED = notebook_seed(0)  # 0; tools/lessons.py re-runs the notebook for seeds 0-4
 
@@ -330,7 +331,7 @@ assert len(again) == cfg.n_triplets and (triplets.check_rules(cat, again) == 0).
 # %%
 # NBVAL_IGNORE_OUTPUT
 # (TensorFlow may log notes while it traces the input pipeline; they vary from run to run.)
-ds = triplets.triplet_dataset(cat, again.head(4), cfg.image_size, batch_triplets=4, seed=cfg.seed)
+ds = triplet_dataset(cat, again.head(4), cfg.image_size, batch_triplets=4, seed=cfg.seed)
 images, targets = next(iter(ds))
 
 # %%
@@ -360,7 +361,7 @@ fig.tight_layout()
 
 # %%
 seed_training(cfg.seed)  # the same initial weights on every run (fashionsim.repeatable)
-net = build_embedding_model(backbone="small_cnn", input_size=cfg.train_size)
+net = build_embedding_model(backbone="small_cnn", image_size=cfg.train_size)
 before = deep_ranking.evaluate_metadata(net, cat, "test", input_size=cfg.train_size, ks=(1, 5, 10))
 
 # %%
@@ -427,7 +428,7 @@ print(f"same category and colour P@10: {before['category_color'][10]:.3f} → {a
 # * Impossible draws fall back to the other kind, and every fallback is counted, never hidden.
 # * Sorting the images once by (category, colour, product) turns every pool into a contiguous
 #   range: hundreds of thousands of triplets per second instead of a few per second.
-# * `triplets.triplet_dataset` feeds them to Keras as (a, p, n, …) batches, and
+# * `triplet_data.triplet_dataset` feeds them to Keras as (a, p, n, …) batches, and
 #   `train_siamese(..., triplets="metadata")` trains on them with negatives re-mined semi-hard
 #   within their rules: the route for a catalog of shop photos only. Notebook 03 trains the same
 #   network on (street, shop) pairs instead.

@@ -165,7 +165,7 @@ plt.show()
 
 # %%
 seed_training(cfg.seed)  # seeds, op determinism: the same weights on every run (fashionsim.repeatable)
-model = build_embedding_model(backbone=cfg.backbone, input_size=cfg.input_size, weights=cfg.weights)
+model = build_embedding_model(backbone=cfg.backbone, image_size=cfg.input_size, weights=cfg.weights)
 untrained_weights = model.get_weights()   # kept to compare with the trained network later
 train_cat = cat.split("train")
 pairs = mining.sample_pairs(train_cat, cfg.triplets_per_epoch, seed=cfg.seed)
@@ -422,7 +422,7 @@ rows = [chance, untrained]
 multilabel_dir = Path("../artifacts/multilabel")
 if (multilabel_dir / "state.json").is_file():
     from fashionsim.evaluation import l2_normalize
-    from fashionsim.metrics import street_to_shop_recall
+    from fashionsim.retrieval_tasks import street_to_shop_recall
     from fashionsim.multilabel import image_vectors, load_multilabel
 
     ml_model, _, ml_state = load_multilabel(multilabel_dir)

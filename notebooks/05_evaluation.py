@@ -156,7 +156,7 @@ print({name: v.shape for name, (v, _) in vectors.items()})
 # K nearest. The dashed line is chance: a random ranking of the gallery.
 
 # %%
-ax = evaluation.plot_recall_curves(reports)
+ax = plots.recall_curves(reports)
 ax.set_title(f"street → shop recall@K, {CONFIG.split} split ({reports['untrained']['retrieval']['n_candidates']} shop photos)")
 plt.show()
 
@@ -188,7 +188,7 @@ lessons.check("triplet-trained recall@1 > 5 × chance", recall_trained[1], ">",
 # the one with the highest VAL whose FAR stays under the bound.
 
 # %%
-ax = evaluation.plot_val_far(reports["triplet-trained"])
+ax = plots.val_far(reports["triplet-trained"])
 ax.set_title("triplet-trained model: street–shop pairs of the test split")
 plt.show()
 
@@ -256,7 +256,7 @@ operating
 report = reports["triplet-trained"]
 n_street = int((test.images.source == "street").sum())
 shown = np.sort(np.random.default_rng(CONFIG.seed).choice(n_street, size=6, replace=False))
-evaluation.plot_matching(report, cat, shown)
+plots.matching(report, cat, shown)
 plt.show()
 
 # %% tags=["nbval-ignore-output"]
@@ -283,7 +283,7 @@ for ax, name in zip(axes, ["untrained", "triplet-trained"]):
     keep = np.isin(ids, test.images.image_id)
     pairs = reports[name]["pairs"]
     ratio = pairs["distances"][pairs["same"]].mean() / pairs["distances"][~pairs["same"]].mean()
-    evaluation.plot_projection(v[keep], table.loc[ids[keep], "category"], sources=table.loc[ids[keep], "source"],
+    plots.projection(v[keep], table.loc[ids[keep], "category"], sources=table.loc[ids[keep], "source"],
                                groups=table.loc[ids[keep], "product_id"], ax=ax,
                                title=f"{name}: own product at {ratio:.2f} × the distance of others")
 fig.tight_layout()
@@ -302,7 +302,7 @@ depth = max(CONFIG.ks)   # the rankings are computed this deep
 worst.assign(first_correct_rank=[str(r) if r <= depth else f"not in top {depth}" for r in worst.first_correct_rank])
 
 # %%
-evaluation.plot_worst_queries(reports["triplet-trained"], cat, n=4)
+plots.worst_queries(reports["triplet-trained"], cat, n=4)
 plt.show()
 
 # %% [markdown]

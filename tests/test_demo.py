@@ -17,13 +17,13 @@ from PIL import Image
 from fashionsim.data import Catalog
 from fashionsim.data.demo import (
     DEMO_VERSION,
-    contact_sheet,
     default_demo_root,
     load_demo,
     make_demo,
     read_demo,
     verify_demo,
 )
+from fashionsim.plots import contact_sheet
 
 SMALL = dict(n_products=20, n_users=12, image_size=48)
 

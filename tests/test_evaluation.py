@@ -9,7 +9,7 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from fashionsim import evaluation  # noqa: E402
+from fashionsim import evaluation, plots  # noqa: E402
 
 
 def _vectors(cat, noise: float, seed: int = 0):
@@ -45,12 +45,12 @@ def test_noise_lowers_scores_and_table_has_one_row_per_representation(tiny_catal
 def test_figures(tiny_catalog):
     vectors, ids = _vectors(tiny_catalog, noise=0.5)
     report = evaluation.evaluate_representation(vectors, ids, tiny_catalog, split=None, ks=(1, 3))
-    ax = evaluation.plot_recall_curves({"a": report})
+    ax = plots.recall_curves({"a": report})
     assert len(ax.lines) == 2  # the representation and chance
-    ax = evaluation.plot_val_far(report)
+    ax = plots.val_far(report)
     assert len(ax.lines) == 4
     table = tiny_catalog.image_table()
-    ax = evaluation.plot_projection(vectors, table["category"], sources=table["source"])
+    ax = plots.projection(vectors, table["category"], sources=table["source"])
     assert len(ax.collections) == 6   # 3 categories × (shop dots, street crosses)
 
 

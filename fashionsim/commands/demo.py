@@ -19,7 +19,9 @@ def run(args: argparse.Namespace) -> int:
         import matplotlib
 
         matplotlib.use("Agg")
-        demo.contact_sheet(cat, args.contact_sheet)
+        from fashionsim import plots
+
+        plots.contact_sheet(cat, args.contact_sheet)
         info["contact_sheet"] = str(Path(args.contact_sheet).resolve())
     if args.path:   # just the folder, for scripts: "$(fashionsim demo-data --path)/images/p0003_street0.png"
         print(info["root"])

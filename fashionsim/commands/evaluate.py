@@ -20,7 +20,7 @@ def run(args: argparse.Namespace) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    from fashionsim import artifacts, evaluation
+    from fashionsim import artifacts, evaluation, plots
     from fashionsim._io import atomic_path, write_text_atomic
     from fashionsim.models.io import load_model
 
@@ -47,9 +47,9 @@ def run(args: argparse.Namespace) -> int:
         report["recommendation_auc"] = _plain(table["AUC"].to_dict())
     figures = {}
     if reports:
-        figures["recall_at_k.png"] = evaluation.plot_recall_curves(reports).figure
+        figures["recall_at_k.png"] = plots.recall_curves(reports).figure
         best = "triplet-trained" if "triplet-trained" in reports else next(iter(reports))
-        figures["val_far.png"] = evaluation.plot_val_far(reports[best]).figure
+        figures["val_far.png"] = plots.val_far(reports[best]).figure
     for name, fig in figures.items():
         with atomic_path(out / name) as tmp:
             fig.savefig(tmp, dpi=110, format="png", bbox_inches="tight")

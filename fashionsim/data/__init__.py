@@ -23,7 +23,7 @@ from fashionsim.data.catalog import (
     CatalogError,
 )
 from fashionsim.data.csv_folder import read_catalog, write_catalog
-from fashionsim.data.demo import contact_sheet, default_demo_root, load_demo, make_demo, read_demo, verify_demo
+from fashionsim.data.demo import default_demo_root, load_demo, make_demo, read_demo, verify_demo
 from fashionsim.data.loaders import (
     FASHION_MNIST_CLASSES,
     IMAGE_EXTENSIONS,
@@ -40,7 +40,7 @@ from fashionsim.data.loaders import (
 __all__ = [
     "Catalog", "CatalogError", "PRODUCT_COLUMNS", "IMAGE_COLUMNS", "INTERACTION_COLUMNS", "SPLITS", "SOURCES",
     "read_catalog", "write_catalog",
-    "load_demo", "make_demo", "read_demo", "verify_demo", "default_demo_root", "contact_sheet",
+    "load_demo", "make_demo", "read_demo", "verify_demo", "default_demo_root",
     "IMAGE_EXTENSIONS", "FASHION_MNIST_CLASSES", "split_products", "read_idx", "from_article_csv", "from_folders",
     "from_deepfashion_inshop", "from_deepfashion_consumer2shop", "from_fashion_mnist", "from_dvbpr_npy",
 ]

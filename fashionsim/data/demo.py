@@ -21,8 +21,8 @@ hidden tastes over colour, pattern and category plus item popularity.
 generating it on first use (about 10 s).
 
 Same seed and parameters give byte-identical files (on the same Pillow/zlib).
-Used by every notebook; ``contact_sheet`` is shown in notebook 01 and by
-``make demo``.
+Used by every notebook; its contact sheet (:func:`fashionsim.plots.contact_sheet`) is shown in
+notebook 01 and by ``make demo``.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ from fashionsim.data.csv_folder import read_catalog
 
 __all__ = [
     "DEMO_VERSION", "DEMO_DEFAULTS", "make_demo", "load_demo", "read_demo", "verify_demo",
-    "default_demo_root", "contact_sheet", "is_demo",
+    "default_demo_root", "is_demo",
 ]
 
 #: Bump when the generator changes what it writes: cached folders are then regenerated.
@@ -313,87 +313,3 @@ def is_demo(cat: Catalog) -> bool:
     manifest = _read_manifest(cat.root)
     return manifest is not None and manifest.get("generator") == "fashionsim.data.demo"
 
-
-_is_demo = is_demo  # the former name, still imported by fashionsim.plots.grids
-
-
-def contact_sheet(
-    cat: Catalog,
-    path: str | os.PathLike | None = None,
-    *,
-    n: int = 12,
-    seed: int = 0,
-    product_ids: Iterable[object] | None = None,
-    per_row: int = 3,
-    title: str | None = None,
-):
-    """A figure of sample products, each with its shop and street images side by side.
-
-    Products are ``product_ids`` or ``n`` picked at random (``seed``) across
-    categories. Returns a ``matplotlib.figure.Figure`` (not registered with
-    pyplot); saved to ``path`` when given. A demo catalog is titled as
-    generated data. Shown in notebook 01 and by ``make demo``.
-
-    >>> import tempfile
-    >>> folder = Path(tempfile.mkdtemp())
-    >>> fig = contact_sheet(make_demo(folder / "demo", n_products=10, n_users=3, image_size=32),
-    ...                     folder / "sheet.png", n=4)
-    >>> len(fig.axes), (folder / "sheet.png").is_file()
-    (24, True)
-    """
-    from matplotlib.figure import Figure
-    from PIL import Image
-
-    products = cat.products
-    if product_ids is None:
-        if n < 1:
-            raise ValueError(f"n must be >= 1, got {n}")
-        rng = np.random.default_rng(seed)
-        shuffled = products.iloc[rng.permutation(len(products))]
-        rank = shuffled.groupby("category", sort=False).cumcount().to_numpy()
-        order = np.lexsort((shuffled["category"].to_numpy(), rank))  # round-robin over categories
-        chosen = shuffled.iloc[order[:n]]
-    else:
-        ids = pd.Index(list(product_ids))
-        pos = pd.Index(products["product_id"]).get_indexer(ids)
-        if (pos < 0).any():
-            raise KeyError(f"contact_sheet: unknown product_id(s) {list(ids[pos < 0][:5])}")
-        chosen = products.iloc[pos]
-    imgs = cat.images
-    shop = imgs[imgs["source"] == "shop"].groupby("product_id", sort=False)["image_id"].agg(list)
-    street = imgs[imgs["source"] == "street"].groupby("product_id", sort=False)["image_id"].agg(list)
-    def most(groups: pd.Series) -> int:  # images per product shown for one source (at most 2)
-        lengths = groups.reindex(chosen["product_id"]).dropna().map(len)
-        return int(min(2, lengths.max())) if len(lengths) else 0
-
-    n_shop, n_street = most(shop), most(street)
-    block = max(1, n_shop + n_street)
-    per_row = max(1, min(per_row, len(chosen)))
-    n_rows = math.ceil(len(chosen) / per_row)
-    fig = Figure(figsize=(1.25 * block * per_row + 0.2 * per_row, 1.45 * n_rows + 0.7), layout="constrained")
-    axes = fig.subplots(n_rows, block * per_row, squeeze=False)
-    for ax in axes.flat:
-        ax.set_axis_off()
-    for j, (_, row) in enumerate(chosen.iterrows()):
-        r, c0 = divmod(j, per_row)
-        pid = row["product_id"]
-        ids = shop.get(pid, [])[:n_shop] + street.get(pid, [])[:n_street]
-        kinds = ["shop"] * len(shop.get(pid, [])[:n_shop]) + ["street"] * len(street.get(pid, [])[:n_street])
-        for k, (image_id, kind) in enumerate(zip(ids, kinds)):
-            ax = axes[r, c0 * block + k]
-            with Image.open(cat.image_path(image_id)) as im:
-                ax.imshow(np.asarray(im.convert("RGB")))
-            ax.set_title(kind, fontsize=7, color="0.35" if kind == "shop" else "tab:red", pad=2)
-        label = f"{pid} {row['color']} {row['category']}"
-        if "pattern" in row.index and row["pattern"] != "plain":
-            label += f" ({row['pattern']})"
-        axes[r, c0 * block].text(0.0, -0.08, label, transform=axes[r, c0 * block].transAxes, fontsize=7,
-                                 va="top", ha="left")
-    if title is None:
-        title = ("GENERATED demo catalog (drawn garments, not real photos): shop | street images per product"
-                 if is_demo(cat) else f"{cat.source}: shop | street images per product")
-    fig.suptitle(title, fontsize=10)
-    if path is not None:
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, dpi=110, format=Path(path).suffix.lstrip(".") or "png")
-    return fig

@@ -19,7 +19,7 @@ most common nouns and ``n_adjectives`` most common adjectives among those top wo
 ['calf-length', 'black']
 """
 
-from fashionsim.tags.extractor import TagExtractor, decode_tags, plot_tag_frequencies
+from fashionsim.tags.extractor import TagExtractor, decode_tags
 from fashionsim.tags.lexicon import Lexicon, load_lexicon, normalize_tag
 from fashionsim.tags.tagger import ADJECTIVE_TAGS, NOUN_TAGS, PROPER_NOUN_TAGS, PosTagger, get_tagger
 from fashionsim.tags.tokens import STOPWORDS, tokenize
@@ -28,5 +28,5 @@ from fashionsim.tags.words import clear_tag_cache, extract_adjectives, extract_n
 __all__ = [
     "STOPWORDS", "NOUN_TAGS", "ADJECTIVE_TAGS", "PROPER_NOUN_TAGS", "PosTagger", "get_tagger", "tokenize",
     "extract_nouns", "extract_adjectives", "nouns_and_adjectives", "tag_words", "clear_tag_cache", "TagExtractor",
-    "decode_tags", "plot_tag_frequencies", "Lexicon", "load_lexicon", "normalize_tag",
+    "decode_tags", "Lexicon", "load_lexicon", "normalize_tag",
 ]

@@ -17,7 +17,7 @@ from fashionsim.tags.tagger import get_tagger
 from fashionsim.tags.words import nouns_and_adjectives
 from fashionsim.tags.lexicon import load_lexicon, normalize_tag, variant_key
 
-__all__ = ["TagExtractor", "decode_tags", "plot_tag_frequencies", "learn_variants", "learn_stop_tags"]
+__all__ = ["TagExtractor", "decode_tags", "learn_variants", "learn_stop_tags"]
 
 
 def learn_variants(words: Iterable[str], counts: dict[str, int] | None = None) -> dict[str, str]:
@@ -310,29 +310,3 @@ def decode_tags(
     order = np.argsort(-p, axis=1, kind="stable")[:, : (top_k or p.shape[1])]
     keep = np.take_along_axis(p, order, axis=1) >= (threshold if threshold is not None else -np.inf)
     return [classes[o[k]].tolist() for o, k in zip(order, keep)]
-
-
-def plot_tag_frequencies(frequencies: pd.DataFrame, *, ax=None, title: str | None = None):
-    """Horizontal bars of ``TagExtractor.frequencies_`` (tag, pos, n_items): nouns and adjectives in two colours.
-
-    Returns the Axes; never calls ``plt.show()``.
-    """
-    import matplotlib.pyplot as plt
-
-    missing = {"tag", "pos", "n_items"} - set(frequencies.columns)
-    if missing:
-        raise ValueError(f"frequencies needs columns tag, pos, n_items; missing {sorted(missing)}")
-    table = frequencies.sort_values(["n_items", "tag"], ascending=[True, False])
-    if ax is None:
-        _, ax = plt.subplots(figsize=(5, 0.16 * len(table) + 1))
-    colours = np.where(table["pos"].to_numpy() == "noun", "tab:blue", "tab:orange")
-    ax.barh(np.arange(len(table)), table["n_items"].to_numpy(), color=colours)
-    ax.set_yticks(np.arange(len(table)), table["tag"].tolist(), fontsize=7)
-    ax.set_xlabel("items with the tag among their top words")
-    from matplotlib.patches import Patch
-
-    ax.legend(handles=[Patch(color="tab:blue", label="noun"), Patch(color="tab:orange", label="adjective")],
-              fontsize=8, loc="lower right")
-    if title:
-        ax.set_title(title)
-    return ax
