@@ -40,9 +40,9 @@ def load_model(path: str | os.PathLike, *, compile: bool = False):
 
     Registers fashionsim's custom layers, losses and metrics first, so this
     works in a fresh interpreter (plain ``keras.saving.load_model`` does not,
-    unless ``fashionsim.models`` was imported before). Taught in notebook 03.
-
-    >>> model = fashionsim.load_model("runs/siamese/model.keras")   # doctest: +SKIP
+    unless ``fashionsim.models`` was imported before). For example
+    ``fashionsim.load_model("runs/siamese")`` loads ``runs/siamese/model.keras``.
+    Taught in notebook 03.
     """
     from fashionsim.models.io import load_model as _load
 

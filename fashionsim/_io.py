@@ -24,8 +24,12 @@ def atomic_path(path: str | os.PathLike, *, suffix: str | None = None) -> Iterat
     atomic) and keeps the suffix of ``path`` (Keras picks the format from it).
     On any exception the temporary file is removed and ``path`` is untouched.
 
-    >>> with atomic_path("model.keras") as tmp:   # doctest: +SKIP
-    ...     model.save(tmp)
+    >>> import tempfile
+    >>> target = Path(tempfile.mkdtemp()) / "notes.txt"
+    >>> with atomic_path(target) as tmp:          # e.g. ``model.save(tmp)`` for a ``.keras`` file
+    ...     _ = tmp.write_text("complete")
+    >>> target.read_text(), tmp.exists()
+    ('complete', False)
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,11 @@ loop below, :func:`reference_semihard_negatives`, re-implements that approach
 faithfully (same work per anchor, same result) so both sides can be timed on
 the same embeddings; :func:`fashionsim.mining.semihard_negatives` is ours.
 
->>> from fashionsim.bench import mining; rows = mining.run(quick=True)   # doctest: +SKIP
+``run(quick=True)`` gives the rows in under a second. Both miners pick the same negatives:
+
+>>> a, p, labels = _embeddings(40, 8, seed=0)
+>>> bool((reference_semihard_negatives(a, p, labels)[0] == semihard_negatives(a, p, labels)).all())
+True
 """
 
 from __future__ import annotations

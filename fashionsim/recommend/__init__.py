@@ -12,9 +12,17 @@
 
 Keras is imported only when a model is built or trained (models, training). Taught in notebook 04.
 
+With a catalog, ``recommend.interactions_from_catalog(cat)`` gives the matrices and
+``recommend.train_dvbpr(cat, variant="cnn", epochs=5)`` trains DVBPR (notebook 04). From a table:
+
+>>> import pandas as pd
 >>> from fashionsim import recommend
->>> inter = recommend.interactions_from_catalog(cat)               # doctest: +SKIP
->>> result = recommend.train_dvbpr(cat, variant="cnn", epochs=5)   # doctest: +SKIP
+>>> log = pd.DataFrame({"user_id": ["u0", "u0", "u1", "u1"], "product_id": ["a", "b", "b", "c"],
+...                     "split": ["train", "test", "train", "test"]})
+>>> inter = recommend.interactions_from_frame(log)
+>>> items, _ = recommend.top_n(recommend.popularity_scores(inter.train), users=[0, 1], n=1, exclude=inter.train)
+>>> inter.item_ids[items].tolist()
+[['b'], ['a']]
 """
 
 from __future__ import annotations

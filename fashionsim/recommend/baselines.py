@@ -1,7 +1,10 @@
 """Baselines without images: popularity. (BPR-MF, the other baseline, is ``models.build_bpr_mf`` +
 ``training.train_bpr_mf``.) Taught in notebook 04.
 
->>> scores = popularity_scores(inter.train)          # (n_users, n_items) view, no copy   # doctest: +SKIP
+>>> train = sp.csr_matrix(np.array([[1, 1, 0], [0, 1, 0]], dtype=np.float32))
+>>> scores = popularity_scores(train)          # (n_users, n_items) view, no copy
+>>> scores.tolist(), scores.base is not None
+([[1.0, 2.0, 0.0], [1.0, 2.0, 0.0]], True)
 """
 
 from __future__ import annotations

@@ -8,8 +8,17 @@ user interacted. :class:`BPRSampler` draws triples (u, i, j) in bulk: i is a
 training item of u, j is not — exactly, with no rejection loop. Taught in
 notebook 04.
 
->>> inter = interactions_from_catalog(cat)                      # doctest: +SKIP
->>> u, i, j = BPRSampler(inter.train).sample(1024, seed=0)      # doctest: +SKIP
+A catalog's log becomes matrices with ``interactions_from_catalog(cat)``; any table with
+``user_id, product_id, split`` with :func:`interactions_from_frame`:
+
+>>> log = pd.DataFrame({"user_id": ["u0", "u0", "u1", "u1", "u1"], "product_id": ["a", "b", "b", "c", "d"],
+...                     "split": ["train", "test", "train", "train", "val"]})
+>>> inter = interactions_from_frame(log)
+>>> inter
+Interactions(2 users × 4 items; train=3, val=1, test=1)
+>>> u, i, j = BPRSampler(inter.train).sample(1024, seed=0)
+>>> bool((inter.train[u, i] == 1).all() and (inter.train[u, j] == 0).all())
+True
 
 A purchase log with dates becomes a split by :func:`leave_last_out` (latest per
 user = test, the one before = validation).
@@ -71,7 +80,11 @@ class Interactions:
     def seen(self, *splits: str) -> sp.csr_matrix:
         """Union of the named splits (binary CSR): what to exclude when ranking another split.
 
-        >>> exclude = inter.seen("train", "val")   # for test-split evaluation   # doctest: +SKIP
+        >>> log = pd.DataFrame({"user_id": ["u0", "u0", "u0"], "product_id": ["a", "b", "c"],
+        ...                     "split": ["train", "val", "test"]})
+        >>> inter = interactions_from_frame(log)
+        >>> inter.seen("train", "val").toarray()   # what to exclude when evaluating on test
+        array([[1., 1., 0.]], dtype=float32)
         """
         if not splits:
             raise ValueError("name at least one split, e.g. seen('train', 'val')")
@@ -241,8 +254,10 @@ class BPRSampler:
     theirs; ``users="interaction"`` draws (u, i) uniformly among the training
     interactions (as most BPR-MF code). Users without training items are never drawn.
 
-    >>> sampler = BPRSampler(inter.train)                     # doctest: +SKIP
-    >>> u, i, j = sampler.sample(100_000, seed=0)             # three int64 arrays  # doctest: +SKIP
+    >>> train = sp.csr_matrix(np.array([[1, 0, 0, 1], [0, 1, 1, 1]], dtype=np.float32))
+    >>> u, i, j = BPRSampler(train).sample(100_000, seed=0)    # three int64 arrays
+    >>> u.dtype, len(j), bool((train[u, i] == 1).all() and (train[u, j] == 0).all())
+    (dtype('int64'), 100000, True)
     """
 
     #: Rounds of redrawing colliding j before the remaining ones are drawn by rank.

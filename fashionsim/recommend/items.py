@@ -5,8 +5,19 @@ image* (in the images table's order) — the clean seller photo a shop would
 show — or, for a product without a shop photo, its first image of any source.
 Taught in notebook 04.
 
->>> paths = item_image_paths(cat, inter.item_ids)                    # doctest: +SKIP
->>> images = load_item_images(cat, inter.item_ids, size=64)          # (n_items, 64, 64, 3)  # doctest: +SKIP
+>>> from pathlib import Path
+>>> from fashionsim.data import Catalog
+>>> products = pd.DataFrame({"product_id": ["p0", "p1"], "category": "dress", "color": "red",
+...                          "gender": "women", "description": "", "split": "train"})
+>>> images = pd.DataFrame({"image_id": ["i0", "i1", "i2"], "product_id": ["p0", "p0", "p1"],
+...                        "path": ["i0.png", "i1.png", "i2.png"], "source": ["street", "shop", "street"]})
+>>> cat = Catalog(products, images)
+>>> item_image_ids(cat, ["p0", "p1"]).tolist()      # p0's shop photo; p1 has none, so its first photo
+['i1', 'i2']
+>>> [Path(p).name for p in item_image_paths(cat, ["p0", "p1"])]
+['i1.png', 'i2.png']
+
+``load_item_images(cat, inter.item_ids, size=64)`` decodes them into one (n_items, 64, 64, 3) array.
 """
 
 from __future__ import annotations

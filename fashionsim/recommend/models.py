@@ -17,8 +17,14 @@ Every image model takes float32 RGB images in [0, 1]. Custom layers and the
 loss are registered, so the models save and load as ``.keras`` files. Taught
 in notebook 04.
 
->>> tower = build_item_tower(build_cnn_encoder(64, 50), name="item_tower")   # doctest: +SKIP
->>> model = build_dvbpr(tower, n_users=300)                                   # doctest: +SKIP
+A tiny DVBPR (notebook 04 builds ``build_cnn_encoder(64, 50)`` for 320 users):
+
+>>> import numpy as np
+>>> tower = build_cnn_encoder(16, 4, widths=(4,), dense_units=8)
+>>> model = build_dvbpr(tower, n_users=3)
+>>> images = np.zeros((2, 16, 16, 3), np.float32)
+>>> model([np.array([0, 2]), images, images]).shape       # x_uij of two (u, i, j): f(i) = f(j) here
+TensorShape([2])
 """
 
 from __future__ import annotations

@@ -7,9 +7,18 @@ the catalog), after which every user's ranking over all items is a matrix
 product — never one model call per (user, item). A brand-new item needs only
 its picture. Taught in notebook 04.
 
->>> scores = model_scores(model, item_images)                # FactorScores, (n_users, n_items)  # doctest: +SKIP
->>> items, values = top_n(scores, users=[0, 1], n=10, exclude=inter.train)                    # doctest: +SKIP
->>> users, values = users_for_new_item(model, "new_dress.png", n=20)                          # doctest: +SKIP
+With a trained model, ``model_scores(model, item_images)`` gives the :class:`FactorScores` and
+``users_for_new_item(model, "new_dress.png", n=20)`` the users a new item suits. The ranking itself:
+
+>>> import scipy.sparse as sp
+>>> scores = FactorScores(np.array([[1.0, 0.0], [0.0, 1.0]]), np.array([[3.0, 0.0], [2.0, 1.0], [0.0, 2.0]]))
+>>> scores.dense()                 # θ_u · v_i, (n_users, n_items)
+array([[3., 2., 0.],
+       [0., 1., 2.]], dtype=float32)
+>>> seen = sp.csr_matrix(np.array([[1, 0, 0], [0, 0, 0]]))
+>>> items, values = top_n(scores, users=[0, 1], n=2, exclude=seen)
+>>> items.tolist(), values.tolist()
+([[1, 2], [2, 1]], [[2.0, 0.0], [2.0, 1.0]])
 """
 
 from __future__ import annotations
