@@ -61,11 +61,19 @@ def cosine_top_k(queries: np.ndarray, vectors: np.ndarray, k: int, *, exclude: S
     processed ``chunk_size`` at a time: memory is O(chunk_size × n). A zero
     vector has similarity 0 to everything.
 
+    The search is :class:`fashionsim.index.ExactIndex` (the package's one exact
+    search) over the unit rows with one extra coordinate, 0 for a non-zero row
+    and 1 for a zero row, so every indexed row has norm 1 and the euclidean
+    distance of a unit query is sqrt(2 − 2 cos): nearest first is most similar
+    first, zero rows included.
+
     >>> v = np.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0]])
     >>> idx, sim = cosine_top_k(v[:2], v, k=1, exclude=np.arange(2))
     >>> idx.tolist(), [round(float(s), 2) for s in sim[:, 0]]
     ([[1], [0]], [0.8, 0.8])
     """
+    from fashionsim.index import ExactIndex
+
     q = np.asarray(queries, dtype=np.float32)
     v = np.asarray(vectors, dtype=np.float32)
     if q.ndim != 2 or v.ndim != 2 or q.shape[1] != v.shape[1]:
@@ -80,22 +88,27 @@ def cosine_top_k(queries: np.ndarray, vectors: np.ndarray, k: int, *, exclude: S
         if exclude.shape != (len(q),) or (exclude >= len(v)).any() or (exclude < -1).any():
             raise ValueError(f"exclude must be ({len(q)},) row indices of vectors or -1")
 
-    def unit(x: np.ndarray) -> np.ndarray:
-        norm = np.linalg.norm(x, axis=1, keepdims=True)
-        return x / np.where(norm > 0, norm, 1.0)
+    def unit_plus_one(x: np.ndarray, extra: bool) -> tuple[np.ndarray, np.ndarray]:
+        norm = np.linalg.norm(x.astype(np.float64), axis=1, keepdims=True)
+        lifted = np.zeros((len(x), x.shape[1] + 1), dtype=np.float32)
+        lifted[:, :-1] = x / np.where(norm > 0, norm, 1.0)
+        if extra:
+            lifted[:, -1] = norm[:, 0] == 0
+        return lifted, norm[:, 0] > 0
 
-    qn, vn = unit(q), unit(v)
-    indices = np.empty((len(q), k), dtype=np.int64)
-    sims = np.empty((len(q), k), dtype=np.float32)
-    for start in range(0, len(q), chunk_size):
-        stop = min(start + chunk_size, len(q))
-        s = qn[start:stop] @ vn.T
-        if exclude is not None:
-            rows = np.flatnonzero(exclude[start:stop] >= 0)
-            s[rows, exclude[start:stop][rows]] = -np.inf
-        part = np.argpartition(-s, k - 1, axis=1)[:, :k]
-        part_s = np.take_along_axis(s, part, axis=1)
-        order = np.argsort(-part_s, axis=1, kind="stable")  # best first
-        indices[start:stop] = np.take_along_axis(part, order, axis=1)
-        sims[start:stop] = np.take_along_axis(part_s, order, axis=1)
-    return indices, sims
+    gallery, _ = unit_plus_one(v, extra=True)
+    lifted, nonzero = unit_plus_one(q, extra=False)
+    n_search = k + (exclude is not None)
+    index = ExactIndex.build(gallery, np.arange(len(v)), metric="euclidean",
+                             max_chunk_mib=max(chunk_size * 16 * len(v) / 2**20, 1e-6))
+    found = index.search(lifted, n_search)
+    positions, distances = found.positions, found.distances
+    if exclude is not None:
+        # drop the excluded row where it was found, else the last (the (k+1)-th) candidate
+        drop = positions == exclude[:, None]
+        drop[~drop.any(axis=1), -1] = True
+        keep = ~drop
+        positions = positions[keep].reshape(len(q), k)
+        distances = distances[keep].reshape(len(q), k)
+    sims = np.where(nonzero[:, None], 1.0 - np.square(distances.astype(np.float64)) / 2.0, 0.0)
+    return positions.astype(np.int64, copy=False), sims.astype(np.float32)
