@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fashionsim import mining
-from fashionsim.bench.mining import reference_semihard_negatives
+from fashionsim.bench.references import reference_semihard_negatives
 from fashionsim.data import Catalog
 
 

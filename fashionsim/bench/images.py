@@ -11,7 +11,7 @@ batches in [0, 1].
   applied while decoding (crop inside the resize, Pillow colour matrix,
   NumPy flips), batching and prefetch.
 * reference (re-implemented as the reference notebooks do it, one image at a
-  time in a Python loop): ``PIL.Image.open(...).convert("RGB")``, random crop
+  time in a Python loop, :func:`fashionsim.bench.references.reference_batches`): ``PIL.Image.open(...).convert("RGB")``, random crop
   and transpose with Pillow, ``resize``, then flip / grayscale / jitter in
   NumPy, ``np.stack`` per batch.
 * alternative (measured, not used by fashionsim): ``tf.io.decode_image`` +
@@ -31,12 +31,12 @@ import os
 import statistics
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
 from fashionsim.bench._core import BenchRow, peak_memory_mib
+from fashionsim.bench.references import reference_batches
 
 BATCH_SIZE = 32
 IMAGE_SIZES = (96, 299)
@@ -71,46 +71,6 @@ def write_images(folder: str | os.PathLike, n: int, *, seed: int = 0) -> list[st
             img.save(path, quality=90)
         paths.append(str(path))
     return paths
-
-
-# ------------------------------------------------------------------------------ the reference, as a plain loop
-def _reference_image(path: str, image_size: int, rng: np.random.Generator) -> np.ndarray:
-    """One image the reference way: Pillow crop/transpose/resize, then NumPy flip, grayscale and jitter."""
-    from PIL import Image
-
-    transposes = [
-        Image.Transpose.FLIP_LEFT_RIGHT, Image.Transpose.FLIP_TOP_BOTTOM, Image.Transpose.ROTATE_90,
-        Image.Transpose.ROTATE_180, Image.Transpose.ROTATE_270, Image.Transpose.TRANSPOSE,
-    ]
-    with Image.open(path) as opened:
-        img = opened.convert("RGB")
-    width, height = img.size
-    img = img.crop((
-        int(rng.uniform(0, 0.05) * width), int(rng.uniform(0, 0.05) * height),
-        int(rng.uniform(0.95, 1.0) * width), int(rng.uniform(0.95, 1.0) * height),
-    ))
-    if rng.integers(2) == 0:
-        img = img.transpose(transposes[rng.integers(len(transposes))])
-    x = np.asarray(img.resize((image_size, image_size)), dtype=np.float32) / 255.0
-    if rng.random() < 0.5:
-        x = x[:, ::-1]
-    grey_weights = np.array([0.299, 0.587, 0.114], np.float32)
-    if rng.random() < 0.1:
-        x = np.repeat(x @ grey_weights[:, None], 3, axis=2)
-    brightness, contrast, saturation = rng.uniform(0.9, 1.1, 3).astype(np.float32)
-    x = np.clip(x * brightness, 0, 1)
-    mean = (x @ grey_weights).mean()
-    x = np.clip((x - mean) * contrast + mean, 0, 1)
-    grey = x @ grey_weights[:, None]
-    return np.clip((x - grey) * saturation + grey, 0, 1)
-
-
-def reference_batches(paths: list[str], image_size: int, batch_size: int = BATCH_SIZE,
-                      seed: int = 0) -> Iterator[np.ndarray]:
-    """Batches (B, image_size, image_size, 3) decoded and augmented one image at a time in a Python loop (the reference)."""
-    rng = np.random.default_rng(seed)
-    for start in range(0, len(paths), batch_size):
-        yield np.stack([_reference_image(p, image_size, rng) for p in paths[start:start + batch_size]])
 
 
 # ------------------------------------------------------------------------------ the tf.io alternative
@@ -179,7 +139,7 @@ def run(quick: bool = False) -> list[BenchRow]:
         for size in IMAGE_SIZES:
             sides = {
                 "ours": lambda: _consume(dataset(paths, size, BATCH_SIZE, augment=True, seed=0)),
-                "reference": lambda: _consume(reference_batches(paths, size)),
+                "reference": lambda: _consume(reference_batches(paths, size, BATCH_SIZE)),
                 "tfio": lambda: _consume(tfio_dataset(paths, size)),
             }
             for fn in sides.values():  # warm-up, and every side sees every file

@@ -3,8 +3,8 @@
 The reference notebook (reference/semihard_siamese_inceptionv3_notebook.txt)
 mines one anchor at a time: for each pair it copies the shop embeddings of the
 other classes, computes their distances to the anchor, and scans them. The
-loop below, :func:`reference_semihard_negatives`, re-implements that approach
-faithfully (same work per anchor, same result) so both sides can be timed on
+loop :func:`fashionsim.bench.references.reference_semihard_negatives` (re-exported
+here) re-implements that approach faithfully (same work per anchor, same result) so both sides can be timed on
 the same embeddings; :func:`fashionsim.mining.semihard_negatives` is ours.
 
 ``run(quick=True)`` gives the rows in under a second. Both miners pick the same negatives:
@@ -24,30 +24,10 @@ from collections.abc import Callable
 import numpy as np
 
 from fashionsim.bench._core import BenchRow, peak_memory_mib
+from fashionsim.bench.references import reference_semihard_negatives
 from fashionsim.mining import semihard_negatives
 
 __all__ = ["reference_semihard_negatives", "run"]
-
-
-def reference_semihard_negatives(anchors: np.ndarray, positives: np.ndarray, labels) -> tuple[np.ndarray, np.ndarray]:
-    """REFERENCE APPROACH (slow on purpose): the per-anchor loop of the reference notebook.
-
-    Returns (negatives, margins) like ``semihard_negatives(..., return_margins=True)``.
-    """
-    a = np.asarray(anchors)      # in the embeddings' own dtype (float32 from a Keras model), as the reference
-    p = np.asarray(positives)
-    labels = np.asarray(labels)
-    negatives = np.empty(len(a), dtype=np.int64)
-    margins = np.empty(len(a), dtype=np.float64)
-    for i in range(len(a)):
-        d = np.square(a[i] - p[i]).sum()
-        other = (labels != labels[i]).nonzero()[0]
-        d_neg = np.square(p[other] - a[i]).sum(axis=1)
-        semihard = np.where(d_neg > d)[0]
-        j = np.argmax(d_neg) if len(semihard) == 0 else semihard[np.argmin(d_neg[semihard])]
-        negatives[i] = other[j]
-        margins[i] = d_neg[j] - d
-    return negatives, margins
 
 
 def _embeddings(n: int, dim: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -13,8 +13,9 @@ indexed its seller images.
 * Exact search (:class:`fashionsim.index.ExactIndex`): batched matrix product,
   the comparison column of the Annoy query rows.
 * recall@K evaluation: :func:`fashionsim.metrics.recall_at_k` against the
-  REFERENCE APPROACH re-implemented below (:func:`reference_recall_at_k`: per
-  query and per K, a set intersection, as the reference's ``recall`` helper).
+  REFERENCE APPROACH re-implemented in :mod:`fashionsim.bench.references`
+  (:func:`~fashionsim.bench.references.reference_recall_at_k`, re-exported here:
+  per query and per K, a set intersection, as the reference's ``recall`` helper).
 
 Both searches run with one BLAS thread (Annoy answers one query per call on
 one core). Peak MiB: Python/NumPy allocations traced by tracemalloc; Annoy's
@@ -39,12 +40,13 @@ from pathlib import Path
 import numpy as np
 
 from fashionsim.bench._core import BenchRow, median_time, peak_memory_mib
+from fashionsim.bench.references import REFERENCE_KS, reference_recall_at_k
 from fashionsim.index import EmbeddingIndex, ExactIndex, annoy_recall
 from fashionsim.metrics.retrieval import recall_at_k
 
 __all__ = ["clustered_embeddings", "reference_recall_at_k", "run"]
 
-KS = (1, 3, 5, 10, 25, 50, 100)
+KS = REFERENCE_KS
 
 
 def clustered_embeddings(n: int, n_queries: int, dim: int = 128, *, per_cluster: int = 100, spread: float = 0.6,
@@ -58,15 +60,6 @@ def clustered_embeddings(n: int, n_queries: int, dim: int = 128, *, per_cluster:
     points /= np.linalg.norm(points, axis=1, keepdims=True)
     points = points.astype(np.float32)
     return points[:n], points[n:]
-
-
-def reference_recall_at_k(retrieved: list[list], relevant: list[set], ks=KS) -> dict[int, float]:
-    """REFERENCE APPROACH (slow on purpose): the reference's per-query, per-K recall loop."""
-    scores = {k: [] for k in ks}
-    for row, rel in zip(retrieved, relevant):
-        for k in ks:
-            scores[k].append(min(len(set(rel) & set(row[:k])), 1))
-    return {k: float(np.mean(v)) for k, v in scores.items()}
 
 
 def _rss_mib() -> float | None:

@@ -12,7 +12,8 @@ run. Two rows:
 * ``tags: descriptions -> label matrix`` — the whole path. Ours:
   ``TagExtractor().fit_transform``. Reference: per item ``extract_nouns`` and
   ``extract_adjs`` (each tokenises and tags the text again), the per-item
-  TF-IDF above, then counting and ``MultiLabelBinarizer``.
+  TF-IDF above, then counting and ``MultiLabelBinarizer``. The reference side is in
+  :mod:`fashionsim.bench.references`.
 
 * ``tags: per-text vs batch tagging`` — the fashion-aware tagger's two forms on
   the same texts, timed alternately in one run: per-text calls
@@ -30,6 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 from fashionsim.bench._core import BenchRow, median_time, peak_memory_mib
+from fashionsim.bench.references import reference_tag_pipeline, reference_top_and_vocab
 
 __all__ = ["run", "make_descriptions"]
 
@@ -56,61 +58,6 @@ def make_descriptions(n: int, seed: int = 0) -> list[str]:
     return out
 
 
-# ----------------------------------------------------------------- the reference, re-implemented faithfully
-def _reference_pos(text: str, tagger) -> list[tuple[str, str]]:
-    """The reference's ``nltk.pos_tag(nltk.word_tokenize(text))``: tokenise and tag the whole text."""
-    from fashionsim.tags import tokenize
-
-    return [pair for tagged in tagger.tag_sents(tokenize(text)) for pair in tagged]
-
-
-def _reference_extract(text: str, tagger, kind: frozenset[str]) -> list[str]:
-    # REFERENCE (slow on purpose): called once for nouns and once for adjectives, so each text is tagged twice.
-    return [word.lower() for word, pos in _reference_pos(text, tagger) if pos in kind]
-
-
-def _reference_top_tags(words: list[str]) -> list[str]:
-    """REFERENCE: a TfidfVectorizer fitted per item on that item's words (fit, then fit_transform again)."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    counter = TfidfVectorizer(analyzer="word", stop_words="english")
-    try:
-        counter.fit(words)
-    except ValueError:
-        return []
-    matrix = counter.fit_transform(words).toarray()
-    scores = matrix.sum(axis=1)
-    order = np.argsort(scores).flatten()[::-1]
-    return list(np.array(words)[order[:10]])
-
-
-def _reference_vocabulary(tag_lists: list[list[str]], n: int) -> np.ndarray:
-    """REFERENCE: the n most common tags via np.unique + argpartition."""
-    flat = np.concatenate([np.asarray(t, dtype=object) for t in tag_lists if len(t)]).astype(str)
-    values, counts = np.unique(flat, return_counts=True)
-    n = min(n, len(values) - 1)
-    return values[np.argpartition(-counts, kth=n)[:n]]
-
-
-def _reference_top_and_vocab(nouns: list[list[str]], adjectives: list[list[str]]) -> tuple[list, np.ndarray]:
-    top_nouns = [_reference_top_tags(ws) for ws in nouns]
-    top_adjs = [_reference_top_tags(ws) for ws in adjectives]
-    vocab = np.concatenate([_reference_vocabulary(top_nouns, 25), _reference_vocabulary(top_adjs, 25)])
-    keep = set(vocab)
-    return [[t for t in a + b if t in keep] for a, b in zip(top_nouns, top_adjs)], vocab
-
-
-def _reference_pipeline(texts: list[str], tagger) -> np.ndarray:
-    from sklearn.preprocessing import MultiLabelBinarizer
-
-    from fashionsim.tags import ADJECTIVE_TAGS, NOUN_TAGS
-
-    nouns = [_reference_extract(t, tagger, NOUN_TAGS) for t in texts]
-    adjectives = [_reference_extract(t, tagger, ADJECTIVE_TAGS) for t in texts]
-    item_tags, vocab = _reference_top_and_vocab(nouns, adjectives)
-    return MultiLabelBinarizer(classes=sorted(set(vocab))).fit_transform(item_tags)
-
-
 # ----------------------------------------------------------------- the benchmark
 def run(quick: bool = False) -> list[BenchRow]:
     """Time both tag pipelines on the same descriptions; return two :class:`BenchRow`."""
@@ -130,7 +77,7 @@ def run(quick: bool = False) -> list[BenchRow]:
         return ex._fit_words(words)
 
     ours_s = median_time(ours_tfidf, repeat=repeat)
-    ref_s = median_time(lambda: _reference_top_and_vocab(nouns, adjectives), repeat=repeat)
+    ref_s = median_time(lambda: reference_top_and_vocab(nouns, adjectives), repeat=repeat)
     rows = [BenchRow(
         name="tags: top-10 by TF-IDF", size=f"{n} descriptions", ours_s=ours_s, reference_s=ref_s,
         peak_mib=peak_memory_mib(ours_tfidf),
@@ -142,7 +89,7 @@ def run(quick: bool = False) -> list[BenchRow]:
         return TagExtractor(tagger=tagger.name).fit_transform(texts)
 
     ours_s = median_time(ours_all, repeat=repeat)
-    ref_s = median_time(lambda: _reference_pipeline(texts, tagger), repeat=repeat)
+    ref_s = median_time(lambda: reference_tag_pipeline(texts, tagger), repeat=repeat)
     rows.append(BenchRow(
         name="tags: descriptions -> label matrix", size=f"{n} descriptions", ours_s=ours_s, reference_s=ref_s,
         peak_mib=peak_memory_mib(ours_all),

@@ -1,8 +1,8 @@
 """Benchmark: vectorised triplet generation against the article's per-triplet pandas sampler.
 
 Full size: a generated 700,000-image catalog (25 categories, 47 colours, as in the article's data)
-and 800,000 triplets, as the article drew. The reference approach (re-implemented below, clearly
-labelled, exactly as slow as the article's: a DataFrame filter per draw and a ``.loc`` append per
+and 800,000 triplets, as the article drew. The reference approach (re-implemented in
+:mod:`fashionsim.bench.references`, clearly labelled, exactly as slow as the article's: a DataFrame filter per draw and a ``.loc`` append per
 triplet) cannot draw 800,000 triplets in reasonable time, so it runs a few triplets on the *same*
 catalog and its per-triplet time is extrapolated linearly to 800,000; the note says so.
 
@@ -12,7 +12,6 @@ catalog and its per-triplet time is extrapolated linearly to 800,000; the note s
 
 from __future__ import annotations
 
-import random
 import time
 import warnings
 
@@ -20,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from fashionsim.bench._core import BenchRow, median_time, peak_memory_mib
+from fashionsim.bench.references import reference_table, reference_triplets
 from fashionsim.data.catalog import Catalog
 
 
@@ -50,54 +50,6 @@ def synthetic_catalog(n_images: int, *, n_categories: int = 25, n_colors: int = 
     return Catalog(products, images, source=f"synthetic catalog of {n_images} images")
 
 
-# ----------------------------------------------------------------------------------------------------
-# REFERENCE APPROACH (re-implemented for timing only; do not use): the article's per-triplet sampler.
-# Per triplet: draw a category and a colour by frequency, filter the whole table for the query group,
-# filter again for the negative (same category other colour 30%, else another category) and for the
-# positive (same category and colour 10%, else same product), sample a row from each filtered copy,
-# append the row with ``DataFrame.loc``; a draw whose filter comes back empty is skipped. Its defects
-# (positive may equal the query, a "same colour" positive may be the same product) are kept on purpose.
-# ----------------------------------------------------------------------------------------------------
-def reference_table(cat: Catalog) -> pd.DataFrame:
-    """The catalog in the article's columns (``_category, _color, _id, _gender, _name``)."""
-    t = cat.image_table()
-    return pd.DataFrame({"_category": t["category"], "_color": t["color"], "_id": t["product_id"],
-                         "_gender": t["gender"], "_name": t["path"]})
-
-
-def reference_triplets(df: pd.DataFrame, count: int, seed: int = 0) -> pd.DataFrame:
-    """The article's sampler, faithfully slow: returns row indices of ``df`` in columns q, p, n."""
-    rs, coin = np.random.RandomState(seed), random.Random(seed)
-    categories = list(df._category.unique())
-    category_probability = np.array([(df["_category"] == c).sum() for c in categories]) / len(df)
-    colors = list(df._color.unique())
-    color_probability = np.array([(df["_color"] == c).sum() for c in colors]) / len(df)
-    triplet = pd.DataFrame(columns=("q", "p", "n"))
-    for i in range(count):
-        sample_category = rs.choice(categories, p=category_probability)
-        sample_color = rs.choice(colors, p=color_probability)
-        temp = df[(df._category == sample_category) & (df._color == sample_color)]
-        if temp.empty:  # the article: ``except: continue`` around ``temp.sample()``
-            continue
-        q_row = temp.sample(random_state=rs)
-        q_img = q_row.index.values[0]
-        if coin.random() < 0.3:
-            temp = df[(df._category == sample_category) & (df._color != sample_color)]
-        else:
-            temp = df[(df._category != sample_category)]
-        if temp.empty:
-            continue
-        n_img = temp.sample(random_state=rs).index.values[0]
-        if coin.random() < 0.1:
-            temp = df[(df._category == sample_category) & (df._color == sample_color)]
-        else:
-            temp = df[(df._id == list(q_row["_id"])[0])]
-        if temp.empty:
-            continue
-        p_img = temp.sample(random_state=rs).index.values[0]
-        triplet.loc[i] = [q_img, p_img, n_img]
-    return triplet
-# ------------------------------------------------------------------------------------ end of reference
 
 
 def run(quick: bool = False) -> list[BenchRow]:
