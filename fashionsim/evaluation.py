@@ -39,7 +39,7 @@ import pandas as pd
 
 from fashionsim.data.catalog import Catalog
 from fashionsim.metrics import (
-    DEFAULT_KS, best_threshold, cross_pair_distances, first_hit_rank, matching_test, pair_roc, val_far,
+    DEFAULT_KS, best_threshold, cross_pair_distances, first_hit_rank, matching_test, pair_roc,
 )
 from fashionsim.retrieval_tasks import street_to_shop_recall, take_vectors
 

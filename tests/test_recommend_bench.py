@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fashionsim.bench import bpr
+from fashionsim.bench import bpr, references
 
 
 def test_reference_sampler_obeys_the_rules():
     train = bpr.synthetic_train(30, 40, seed=3)
     dense = train.toarray() > 0
-    triples = np.array(bpr.reference_sample(bpr.reference_user_train(train), 40, 2_000, seed=0))
+    triples = np.array(references.reference_sample(references.reference_user_train(train), 40, 2_000, seed=0))
     u, i, j = triples.T
     assert dense[u, i].all() and not dense[u, j].any()
 
@@ -25,7 +25,7 @@ def test_reference_auc_equals_ours():
     users, items = rng.normal(size=(25, 4)), rng.normal(size=(60, 4))
     positives = BPRSampler(train).negatives(np.arange(25), rng)
     ours = auc(FactorScores(users, items), positives, train)
-    assert ours == pytest.approx(bpr.reference_auc(users, items, positives, train, np.arange(25)), abs=1e-9)
+    assert ours == pytest.approx(references.reference_auc(users, items, positives, train, np.arange(25)), abs=1e-9)
 
 
 @pytest.mark.bench

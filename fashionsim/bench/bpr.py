@@ -36,7 +36,6 @@
 
 from __future__ import annotations
 
-import random
 import time
 from pathlib import Path
 
@@ -44,6 +43,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from fashionsim.bench._core import BenchRow, median_time, peak_memory_mib
+from fashionsim.bench.references import reference_auc, reference_sample, reference_user_train
 
 DEMO = (320, 360)
 
@@ -63,49 +63,6 @@ def synthetic_train(n_users: int, n_items: int, seed: int = 0, mean_degree: floa
 
 
 # ------------------------------------------------------------------------------------------ reference
-def reference_user_train(train: sp.csr_matrix) -> dict[int, list[dict[bytes, int]]]:
-    """The reference's data layout: per user a list of review dicts ``{b'productid': item}``."""
-    return {u: [{b"productid": int(i)} for i in train.indices[train.indptr[u]:train.indptr[u + 1]]]
-            for u in range(train.shape[0])}
-
-
-def reference_sample(user_train: dict, n_items: int, n: int, seed: int = 0) -> list[tuple[int, int, int]]:
-    """REFERENCE APPROACH (re-implemented faithfully, as slow as it is): one triple per loop iteration.
-
-    A random user, a random item of theirs, then j drawn and re-drawn while it is
-    in the list comprehension of the user's items, rebuilt on every test.
-    """
-    rnd = random.Random(seed)
-    users = [u for u in user_train if user_train[u]]
-    triples = []
-    for _ in range(n):
-        u = users[rnd.randrange(len(users))]
-        i = user_train[u][rnd.randrange(len(user_train[u]))][b"productid"]
-        j = rnd.randrange(n_items)
-        while j in [item[b"productid"] for item in user_train[u]]:
-            j = rnd.randrange(n_items)
-        triples.append((u, i, j))
-    return triples
-
-
-def reference_auc(user_vectors: np.ndarray, item_vectors: np.ndarray, positives: np.ndarray,
-                  exclude: sp.csr_matrix, users: np.ndarray) -> float:
-    """REFERENCE APPROACH: a Python loop over users, each scored and passed to ``roc_auc_score``."""
-    from sklearn.metrics import roc_auc_score
-
-    values = []
-    n_items = len(item_vectors)
-    for u in users:
-        scores = item_vectors @ user_vectors[u]
-        keep = np.ones(n_items, dtype=bool)
-        keep[exclude.indices[exclude.indptr[u]:exclude.indptr[u + 1]]] = False
-        keep[positives[u]] = True
-        labels = np.zeros(n_items, dtype=bool)
-        labels[positives[u]] = True
-        values.append(roc_auc_score(labels[keep], scores[keep]))
-    return float(np.mean(values))
-
-
 # ------------------------------------------------------------------------------------------ rows
 def _sampler_row(n_users: int, n_items: int, repeat: int, ref_triples: int | None = None,
                  epochs: int = 1, epoch_size: int | None = None) -> BenchRow:

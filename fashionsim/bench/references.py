@@ -18,8 +18,7 @@ same answer. Do not use them for anything else.
 * :func:`reference_tag_pipeline` and its steps: tags by a TF-IDF fitted per
   item (against :class:`fashionsim.tags.TagExtractor`; ``bench.tags``);
 * :func:`reference_user_train`, :func:`reference_sample`, :func:`reference_auc`:
-  the BPR sampler and the per-user AUC loop (defined in ``bench.bpr``,
-  re-exported here).
+  the BPR sampler and the per-user AUC loop (timed by ``bench.bpr``).
 
 >>> import numpy as np
 >>> from fashionsim.mining import semihard_negatives
@@ -38,8 +37,8 @@ from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
-from fashionsim.bench.bpr import reference_auc, reference_sample, reference_user_train
 from fashionsim.data.catalog import Catalog
 
 __all__ = [
@@ -229,3 +228,47 @@ def reference_tag_pipeline(texts: list[str], tagger) -> np.ndarray:
     adjectives = [reference_extract(t, tagger, ADJECTIVE_TAGS) for t in texts]
     item_tags, vocab = reference_top_and_vocab(nouns, adjectives)
     return MultiLabelBinarizer(classes=sorted(set(vocab))).fit_transform(item_tags)
+
+
+# ------------------------------------------------------------------------------------------ BPR
+def reference_user_train(train: sp.csr_matrix) -> dict[int, list[dict[bytes, int]]]:
+    """The reference's data layout: per user a list of review dicts ``{b'productid': item}``."""
+    return {u: [{b"productid": int(i)} for i in train.indices[train.indptr[u]:train.indptr[u + 1]]]
+            for u in range(train.shape[0])}
+
+
+def reference_sample(user_train: dict, n_items: int, n: int, seed: int = 0) -> list[tuple[int, int, int]]:
+    """REFERENCE APPROACH (re-implemented faithfully, as slow as it is): one triple per loop iteration.
+
+    A random user, a random item of theirs, then j drawn and re-drawn while it is
+    in the list comprehension of the user's items, rebuilt on every test.
+    """
+    rnd = random.Random(seed)
+    users = [u for u in user_train if user_train[u]]
+    triples = []
+    for _ in range(n):
+        u = users[rnd.randrange(len(users))]
+        i = user_train[u][rnd.randrange(len(user_train[u]))][b"productid"]
+        j = rnd.randrange(n_items)
+        while j in [item[b"productid"] for item in user_train[u]]:
+            j = rnd.randrange(n_items)
+        triples.append((u, i, j))
+    return triples
+
+
+def reference_auc(user_vectors: np.ndarray, item_vectors: np.ndarray, positives: np.ndarray,
+                  exclude: sp.csr_matrix, users: np.ndarray) -> float:
+    """REFERENCE APPROACH: a Python loop over users, each scored and passed to ``roc_auc_score``."""
+    from sklearn.metrics import roc_auc_score
+
+    values = []
+    n_items = len(item_vectors)
+    for u in users:
+        scores = item_vectors @ user_vectors[u]
+        keep = np.ones(n_items, dtype=bool)
+        keep[exclude.indices[exclude.indptr[u]:exclude.indptr[u + 1]]] = False
+        keep[positives[u]] = True
+        labels = np.zeros(n_items, dtype=bool)
+        labels[positives[u]] = True
+        values.append(roc_auc_score(labels[keep], scores[keep]))
+    return float(np.mean(values))

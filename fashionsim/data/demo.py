@@ -30,16 +30,14 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import math
 import os
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from fashionsim._io import atomic_dir, atomic_path
+from fashionsim._io import atomic_dir
 from fashionsim._progress import progress as _progress
 from fashionsim.data._demo_sampling import MIN_INTERACTIONS, sample_interactions, sample_products, split_by_product
 from fashionsim.data._descriptions import describe
