@@ -27,8 +27,6 @@ Importing this module imports neither TensorFlow nor Keras.
 from __future__ import annotations
 
 import dataclasses
-import importlib
-import inspect
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -54,8 +52,6 @@ class Preset:
 
     #: the fields ``train_kwargs`` passes on (set by each model preset); the notebook's own fields are not
     _trainer_fields: ClassVar[tuple[str, ...]] = ()
-    #: "module.function" of the trainer, whose signature names the image-side keyword
-    _trainer: ClassVar[str] = ""
 
     def __post_init__(self) -> None:
         for name in _POSITIVE:
@@ -78,22 +74,7 @@ class Preset:
         """The trainer's keyword arguments: ``trainer(cat, **preset.train_kwargs())``."""
         if not self._trainer_fields:
             raise TypeError(f"{type(self).__name__} holds the settings of several models: see its methods")
-        return _trainer_names(self._trainer, {name: getattr(self, name) for name in self._trainer_fields})
-
-
-def _trainer_names(trainer: str, kwargs: dict[str, Any]) -> dict[str, Any]:
-    """``image_size`` under the name the trainer takes: ``input_size`` until its signature says ``image_size``.
-
-    Transitional (issue 14 renames the trainers' ``input_size`` to ``image_size``): once every trainer
-    takes ``image_size``, this is the identity and can go.
-    """
-    if not trainer or "image_size" not in kwargs:
-        return kwargs
-    module, name = trainer.rsplit(".", 1)
-    parameters = inspect.signature(getattr(importlib.import_module(module), name)).parameters
-    if "image_size" in parameters or "input_size" not in parameters:
-        return kwargs
-    return {("input_size" if key == "image_size" else key): value for key, value in kwargs.items()}
+        return {name: getattr(self, name) for name in self._trainer_fields}
 
 
 # ------------------------------------------------------------------------------------------ model presets
@@ -101,7 +82,6 @@ def _trainer_names(trainer: str, kwargs: dict[str, Any]) -> dict[str, Any]:
 class SiamesePreset(Preset):
     """``train_siamese``'s settings; the defaults are notebook 03's demo (method 3, mined semi-hard triplets)."""
 
-    _trainer: ClassVar[str] = "fashionsim.training.train_siamese"
     _trainer_fields: ClassVar[tuple[str, ...]] = (
         "backbone", "image_size", "weights", "epochs", "triplets_per_epoch", "batch_triplets", "margin",
         "learning_rate", "learning_rate_decay", "eval_every", "select_by", "ks", "triplets", "p_same_product",
@@ -129,7 +109,6 @@ class SiamesePreset(Preset):
 class MultilabelPreset(Preset):
     """``train_multilabel``'s settings; the defaults are notebook 01's demo."""
 
-    _trainer: ClassVar[str] = "fashionsim.multilabel.train_multilabel"
     _trainer_fields: ClassVar[tuple[str, ...]] = (
         "backbone", "image_size", "weights", "bn_momentum", "epochs", "batch_size", "learning_rate", "sources",
         "top_k", "n_nouns", "n_adjectives", "seed")
