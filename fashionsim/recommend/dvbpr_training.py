@@ -169,8 +169,13 @@ def train_dvbpr(
         ``interactions.item_ids`` order: each product's first shop picture).
     strategy: an optional ``tf.distribute.Strategy``: the models are built (or loaded) in its
         scope and each global batch is split across its replicas (``batch_size`` must be a
-        multiple of their number); ``item_pass="catalog"`` steps then run on every replica,
-        ``"pairs"`` through Keras' ``fit``.
+        multiple of their number); ``item_pass="catalog"`` steps then run on every replica, each
+        embedding the whole item table (2 replicas match 1 up to float rounding),
+        ``"pairs"`` through Keras' ``fit`` (BatchNormalization then normalises each replica's
+        share, so the runs differ by more). Without one, the single-device steps run unchanged.
+        Reuse one ``MirroredStrategy`` for successive runs in a process: a new one after a
+        Keras ``fit`` under another can abort with "Shape mismatch in the collective instance"
+        (tensorflow/tensorflow#62790).
 
     λ: ``lambda_u`` on θ_u of the batch's users (per triple), ``lambda_cnn`` /
     ``lambda_fc`` on convolution / dense kernels (once per batch). The loss is the

@@ -147,8 +147,10 @@ def distributed_catalog_step(strategy, train_model, tower, table):
     Every replica encodes the whole item table (so BatchNormalization sees the same statistics
     everywhere), the per-triple terms are summed and divided by the *global* batch size, the
     tower's penalties by the number of replicas, and the optimizer sums the replicas' gradients:
-    one step equals the single-device step up to rounding. Returns ``step(batch) -> (loss,
-    correct)`` for a batch of :meth:`strategy.experimental_distribute_dataset`.
+    one step equals the single-device step up to rounding. Returns ``step(batch, n) -> (loss,
+    accuracy)`` for a batch of :meth:`strategy.experimental_distribute_dataset` holding ``n`` triples
+    in all (a float32 scalar tensor, given rather than all-reduced: the only collective of a step
+    is then the optimizer's sum of the gradients).
     """
     import tensorflow as tf
 
@@ -158,9 +160,7 @@ def distributed_catalog_step(strategy, train_model, tower, table):
         with strategy.scope():
             optimizer.build(variables)
 
-    def replica_step(u, i, j):
-        context = tf.distribute.get_replica_context()
-        n = context.all_reduce(tf.distribute.ReduceOp.SUM, tf.cast(tf.shape(u)[0], tf.float32))
+    def replica_step(u, i, j, n):
         with tf.GradientTape() as tape:
             vectors = tower(table, training=True)
             theta = tf.gather(users, u)
@@ -173,8 +173,8 @@ def distributed_catalog_step(strategy, train_model, tower, table):
         return loss, tf.reduce_sum(tf.cast(x > 0, tf.float32)) / n
 
     @tf.function(reduce_retracing=True)
-    def step(batch):
-        loss, accuracy = strategy.run(replica_step, args=batch)
+    def step(batch, n):
+        loss, accuracy = strategy.run(replica_step, args=(*batch, n))
         return (strategy.reduce(tf.distribute.ReduceOp.SUM, loss, axis=None),
                 strategy.reduce(tf.distribute.ReduceOp.SUM, accuracy, axis=None))
 
@@ -188,9 +188,9 @@ def run_distributed_epoch(step, strategy, u, i, j, batch_size: int) -> dict[str,
     ds = tf.data.Dataset.from_tensor_slices((u.astype(np.int32), i.astype(np.int32), j.astype(np.int32)))
     losses, accuracies, sizes = [], [], []
     for k, batch in enumerate(strategy.experimental_distribute_dataset(ds.batch(batch_size))):
-        loss, accuracy = step(batch)
+        sizes.append(min(batch_size, len(u) - k * batch_size))
+        loss, accuracy = step(batch, tf.constant(sizes[-1], tf.float32))
         losses.append(float(loss))
         accuracies.append(float(accuracy))
-        sizes.append(min(batch_size, len(u) - k * batch_size))
     return {"loss": float(np.average(losses, weights=sizes)),
             "pairwise_accuracy": float(np.average(accuracies, weights=sizes))}
