@@ -111,7 +111,8 @@ def test_siamese_two_replicas_match_one(tiny_demo):
 # lands: on parameters whose gradient is zero in exact arithmetic (the tower's last bias cancels in
 # f(i) - f(j)), float32 noise of ~1e-10 makes Adam's first steps lr * g / (|g| + 1e-7) differ by up to ~1e-5
 # each; elsewhere the gradients agree to float32 rounding (checked after one step). Tolerance ~7x the measure.
-# One replica through the strategy's steps equals the default (no strategy) run: measured max |diff| 0.0.
+# One replica through the strategy's steps equals the default (no strategy) run: measured max |diff| 0.0;
+# under 2 replicas, 1 epoch + 1 resumed from the checkpoint equals 2 straight epochs: measured 0.0.
 DVBPR_ATOL, DVBPR_RELATIVE = 5e-4, 5e-3
 
 
@@ -122,7 +123,10 @@ def test_dvbpr_two_replicas_match_one(tiny_demo):
     assert got["default_vs_one"] <= PLAIN_ATOL, got
     assert got["cnn"]["max_abs_diff"] <= DVBPR_ATOL and got["cnn"]["relative_diff"] <= DVBPR_RELATIVE, got["cnn"]
     assert got["cnn"]["vectors_max_abs_diff"] <= DVBPR_ATOL, got["cnn"]
+    # a replica given the whole global batch would double the summed loss (Adam, being scale-invariant,
+    # would all but hide it in the weights)
     assert got["cnn"]["loss_diff"] <= 1e-5, got["cnn"]
+    assert got["resume"]["max_abs_diff"] <= PLAIN_ATOL and got["resume"]["loss_diff"] <= 1e-6, got["resume"]
 
 
 # ------------------------------------------------------------------------------------------ multi-worker
@@ -284,6 +288,19 @@ def _child_replicas(model: str, catalog: str) -> dict:  # pragma: no cover - run
         a, b = runs["one"], runs["mirrored"]
         report["cnn"] = dict(compare(a, b), vectors_max_abs_diff=float(np.abs(a["vectors"] - b["vectors"]).max()))
         report["default_vs_one"] = float(np.abs(flat(runs["default"]["weights"]) - flat(a["weights"])).max())
+        # resume under the strategy (the checkpoint loaded in its scope): 1 epoch + 1 resumed = 2 straight epochs
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as folder:
+            two = {"variant": "cnn", "image_size": 16, "batch_size": 64, "seed": 0, "progress": False,
+                   "triples_per_epoch": 128, "strategy": strategies["mirrored"]}
+            straight = train_dvbpr(cat, epochs=2, **two)
+            train_dvbpr(cat, epochs=1, out_dir=folder, **two)
+            resumed = train_dvbpr(cat, epochs=2, out_dir=folder, resume=True, **two)
+        report["resume"] = {"max_abs_diff": float(np.abs(flat(straight.model.get_weights())
+                                                        - flat(resumed.model.get_weights())).max()),
+                            "loss_diff": float(np.abs(np.subtract(straight.history["loss"],
+                                                                  resumed.history["loss"])).max())}
         try:
             train_dvbpr(cat, strategy=strategies["mirrored"], variant="cnn", image_size=16, epochs=1, batch_size=63,
                         seed=0, progress=False)
