@@ -154,7 +154,6 @@ def _index_cli(files: list[Path], out: Path, n_trees: int, on_disk: bool = False
 def _embed_worker(n: int, image_size: int) -> dict:
     """In a fresh process: pin to one CPU, one TensorFlow thread; embed ``n`` generated JPEG/PNG files."""
     os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
-    import inspect
 
     import keras
     import tensorflow as tf
@@ -176,8 +175,7 @@ def _embed_worker(n: int, image_size: int) -> dict:
             picture.save(path, **({"quality": 90} if i % 2 else {}))
             paths.append(str(path))
         keras.utils.set_random_seed(0)
-        size_kw = "image_size" if "image_size" in inspect.signature(build_embedding_model).parameters else "input_size"
-        model = build_embedding_model(backbone="inception_v3", weights=None, **{size_kw: image_size})
+        model = build_embedding_model(backbone="inception_v3", weights=None, image_size=image_size)
         embed_images(model, paths[:32], image_size, batch_size=32, progress=False)      # build, trace, warm up
         decode_s = median_time(lambda: [None for _ in images.dataset(paths, image_size, 32)], repeat=3)
         embed_s = median_time(lambda: embed_images(model, paths, image_size, batch_size=32, progress=False),
