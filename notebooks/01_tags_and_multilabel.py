@@ -65,15 +65,14 @@
 # %% [markdown]
 # ## Setup
 #
-# `Config` is the only cell to edit. The defaults train a small network from scratch in CPU
-# seconds (see *Model* for why these settings). With a GPU and a network, use a real catalog CSV
+# The settings cell is the only one to edit (`cfg`, from `fashionsim.presets`). The defaults train a
+# small network from scratch in CPU seconds (see *Model* for why these settings). With a GPU and a network, use a real catalog CSV
 # (the article's columns `_id, _category, _color, _gender, _name` plus a description column),
 # `backbone="inception_v3"`, `image_size=299`, `weights="imagenet"`, `bn_momentum=None` and
 # the reference's 30 epochs.
 
 # %%
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import keras
@@ -81,32 +80,18 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from fashionsim import data, multilabel, plots, tags
+from fashionsim import data, multilabel, plots, presets, tags
 from fashionsim.lessons import Lessons, notebook_seed
 from fashionsim.metrics import FrequencyBaseline, best_f1_threshold, multilabel_f1, per_tag_precision_recall
 
 SEED = notebook_seed(0)  # 0; tools/lessons.py re-runs the notebook for seeds 0-4
 
 
-@dataclass(frozen=True)
-class Config:
-    catalog_csv: str | None = None    # None: the generated demo catalog; else a CSV in the article's columns
-    image_root: str | None = None     # folder the CSV's image paths are relative to
-    backbone: str = "mobilenet_v2"    # real use: "inception_v3", "resnet50", "efficientnet_b0"
-    image_size: int = 32              # real use: 299 for inception_v3, 224 for the others
-    weights: str | None = None        # real use: "imagenet" (Keras downloads it; needs a network)
-    bn_momentum: float | None = 0.9   # from scratch, few steps; with ImageNet weights: None
-    epochs: int = 14                  # the reference trained 30 epochs on a GPU
-    batch_size: int = 16              # real use: 32
-    learning_rate: float = 1e-3       # Adam, as in the reference
-    sources: tuple[str, ...] = ("shop",)  # studio photos, as in the article's data
-    top_k: int = 10                   # top tags per item
-    n_nouns: int = 25                 # classes: the most common nouns ...
-    n_adjectives: int = 25            # ... and adjectives
-    out_dir: str = "../artifacts/multilabel"  # model + vocabulary, reused by notebooks 03 and 05
-
-
-cfg = Config()
+# The settings live in `fashionsim.presets`, the one home of the demo's settings (the CLI and
+# `fashionsim.artifacts` read the same ones). Change any with `replace`, e.g.
+# `presets.NOTEBOOK_01.replace(backbone="inception_v3", image_size=299, weights="imagenet")`.
+cfg = presets.NOTEBOOK_01.replace(seed=SEED)
+print(cfg)
 lessons = Lessons("01_tags_and_multilabel", seed=SEED)  # the asserted lessons, also measured over seeds
 keras.utils.set_random_seed(SEED)
 
@@ -275,12 +260,7 @@ del probe
 
 # %% tags=["nbval-ignore-output"]
 cpu0, tic = time.process_time(), time.perf_counter()
-run = multilabel.train_multilabel(
-    cat, cfg.out_dir, backbone=cfg.backbone, input_size=cfg.image_size, weights=cfg.weights,
-    bn_momentum=cfg.bn_momentum, epochs=cfg.epochs, batch_size=cfg.batch_size, learning_rate=cfg.learning_rate,
-    top_k=cfg.top_k, n_nouns=cfg.n_nouns, n_adjectives=cfg.n_adjectives, sources=cfg.sources, seed=SEED,
-    progress=False,
-)
+run = multilabel.train_multilabel(cat, cfg.out_dir, **cfg.train_kwargs(), progress=False)
 train_cpu_s, train_wall_s = time.process_time() - cpu0, time.perf_counter() - tic
 print(f"trained {run.epochs_run} epochs in {train_wall_s:.0f} s ({train_cpu_s:.0f} s of CPU)")
 print("saved:", sorted(p.name for p in Path(cfg.out_dir).iterdir()))
@@ -412,7 +392,7 @@ print(f"neighbours of the query's category — trained: {same_category.mean():.0
 #   vocabulary and a label matrix without any manual labelling.
 # * A backbone with a sigmoid head learns the tags a picture can show; measured on held-out
 #   products it beats the best picture-blind answer, while filler tags stay unpredictable.
-# * Its pooled vector is a similarity space; with ImageNet weights (`Config` for GPU users) it is
+# * Its pooled vector is a similarity space; with ImageNet weights (`cfg.replace(...)` for GPU users) it is
 #   the reference's "find similar items" tool.
 # * The model and its tag vocabulary are in `../artifacts/multilabel/` (`model.keras`,
 #   `tags.json`, `state.json`): `multilabel.load_multilabel` reads them back; notebooks 03 and 05

@@ -57,20 +57,19 @@
 # %% [markdown]
 # ## Setup
 #
-# `Config` is the only cell to edit: point `catalog_dir` at a catalog folder (see
+# The settings cell is the only one to edit: `cfg.replace(catalog_dir=...)` points at a catalog folder (see
 # `fashionsim.data.read_catalog`) to draw triplets from a real dataset.
 
 # %%
 import time
 import warnings
-from dataclasses import dataclass
 
 import keras
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from fashionsim import data, deep_ranking, plots, training, triplets
+from fashionsim import data, deep_ranking, plots, presets, training, triplets
 from fashionsim.images import load_image
 from fashionsim.lessons import Lessons, notebook_seed
 from fashionsim.models.embedding import build_embedding_model
@@ -80,21 +79,11 @@ from fashionsim.triplet_data import triplet_dataset
 SEED = notebook_seed(0)  # 0; tools/lessons.py re-runs the notebook for seeds 0-4
 
 
-@dataclass(frozen=True)
-class Config:
-    catalog_dir: str | None = None  # None: the generated demo catalog; else a catalog folder
-    n_triplets: int = 20_000        # the article drew 800,000 from about 700,000 images
-    p_same_product: float = 0.9     # positive: another photo of the product (else same category and colour)
-    p_in_class: float = 0.3         # negative: same category, other colour (else another category)
-    image_size: int = 96            # for the training-input preview
-    train_size: int = 48            # training on the triplets: image side (reference: 224)
-    train_epochs: int = 20          # epochs of triplets_per_epoch fresh triplets each
-    train_triplets: int = 504
-    learning_rate: float = 5e-4     # Adam, cosine decay to 0 over the run
-    seed: int = SEED
-
-
-cfg = Config()
+# The settings live in `fashionsim.presets` (one home for the notebooks, the CLI and
+# `fashionsim.artifacts`): the sampler's (`n_triplets`, `p_same_product`, `p_in_class`), the preview's
+# `preview_size`, and the training run's (`image_size`, `epochs`, `triplets_per_epoch`, ...).
+cfg = presets.NOTEBOOK_02.replace(seed=SEED)
+print(cfg)
 lessons = Lessons("02_triplet_generation", seed=cfg.seed)  # the asserted lessons, also measured over seeds
 keras.utils.set_random_seed(cfg.seed)
 
@@ -138,7 +127,7 @@ print(f"images per product: {table.groupby('product_id').size().describe()[['min
 sampler = triplets.TripletSampler(p_same_product=cfg.p_same_product, p_in_class=cfg.p_in_class).fit(cat)
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always", triplets.TripletFallbackWarning)
-    df = sampler.sample(cfg.n_triplets, random_state=cfg.seed)
+    df = sampler.sample(cfg.n_triplets, seed=cfg.seed)
 for w in caught:
     print("warning:", w.message)
 # From here on the counts are in each table's attrs; the warning would only repeat them.
@@ -257,7 +246,7 @@ broken = {  # how many triplets break each rule: all must be 0
 }
 assert not any(broken.values()), broken
 assert (triplets.check_rules(cat, df) == 0).all(), triplets.check_rules(cat, df)
-assert sampler.sample(1000, random_state=7).equals(sampler.sample(1000, random_state=7))  # same seed, same triplets
+assert sampler.sample(1000, seed=7).equals(sampler.sample(1000, seed=7))  # same seed, same triplets
 print("all rules hold for", len(df), "triplets")
 
 # %% [markdown]
@@ -302,7 +291,7 @@ start = time.perf_counter()
 per_row_triplets(table, n_slow, cfg.seed)
 slow = (time.perf_counter() - start) / n_slow
 start = time.perf_counter()
-triplets.TripletSampler().fit(cat).sample(cfg.n_triplets, random_state=cfg.seed)
+triplets.TripletSampler().fit(cat).sample(cfg.n_triplets, seed=cfg.seed)
 fast = (time.perf_counter() - start) / cfg.n_triplets
 print(f"per-row: {slow * 1e6:,.0f} µs per triplet ({n_slow} triplets)")
 print(f"grouped indices: {fast * 1e6:,.2f} µs per triplet ({cfg.n_triplets:,} triplets, fit included)")
@@ -322,7 +311,7 @@ print(f"{slow / fast:,.0f} times faster; at the article's 800,000 triplets: "
 # anchor, …), decoded in parallel and augmented, the layout notebook 03's triplet losses expect.
 
 # %%
-n_rows = triplets.write_triplets(sampler.sample_chunks(cfg.n_triplets, chunk_size=5_000, random_state=cfg.seed),
+n_rows = triplets.write_triplets(sampler.sample_chunks(cfg.n_triplets, chunk_size=5_000, seed=cfg.seed),
                                "../artifacts/02_triplets.parquet")
 print("rows written:", n_rows)
 again = triplets.read_triplets("../artifacts/02_triplets.parquet", catalog=cat)
@@ -331,16 +320,16 @@ assert len(again) == cfg.n_triplets and (triplets.check_rules(cat, again) == 0).
 # %%
 # NBVAL_IGNORE_OUTPUT
 # (TensorFlow may log notes while it traces the input pipeline; they vary from run to run.)
-ds = triplet_dataset(cat, again.head(4), cfg.image_size, batch_triplets=4, seed=cfg.seed)
+ds = triplet_dataset(cat, again.head(4), cfg.preview_size, batch_triplets=4, seed=cfg.seed)
 images, targets = next(iter(ds))
 
 # %%
 print("batch:", tuple(images.shape), "targets:", tuple(targets.shape))
-assert images.shape == (12, cfg.image_size, cfg.image_size, 3) and not targets.numpy().any()
-mosaic = images.numpy().reshape(4, 3, cfg.image_size, cfg.image_size, 3).transpose(0, 2, 1, 3, 4)
+assert images.shape == (12, cfg.preview_size, cfg.preview_size, 3) and not targets.numpy().any()
+mosaic = images.numpy().reshape(4, 3, cfg.preview_size, cfg.preview_size, 3).transpose(0, 2, 1, 3, 4)
 fig, ax = plt.subplots(figsize=(4, 5.2))
-ax.imshow(mosaic.reshape(4 * cfg.image_size, 3 * cfg.image_size, 3))
-ax.set_xticks([(i + 0.5) * cfg.image_size for i in range(3)], ["anchor", "positive", "negative"])
+ax.imshow(mosaic.reshape(4 * cfg.preview_size, 3 * cfg.preview_size, 3))
+ax.set_xticks([(i + 0.5) * cfg.preview_size for i in range(3)], ["anchor", "positive", "negative"])
 ax.set_yticks([])
 ax.set_title("one augmented batch (4 triplets)")
 fig.tight_layout()
@@ -361,22 +350,18 @@ fig.tight_layout()
 
 # %%
 seed_training(cfg.seed)  # the same initial weights on every run (fashionsim.repeatable)
-net = build_embedding_model(backbone="small_cnn", image_size=cfg.train_size)
-before = deep_ranking.evaluate_metadata(net, cat, "test", input_size=cfg.train_size, ks=(1, 5, 10))
+net = build_embedding_model(backbone="small_cnn", image_size=cfg.image_size)
+before = deep_ranking.evaluate_metadata(net, cat, "test", image_size=cfg.image_size, ks=(1, 5, 10))
 
 # %%
 # NBVAL_IGNORE_OUTPUT
 tic = time.process_time()
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", triplets.TripletFallbackWarning)  # fallbacks are counted in the history
-    ranked = training.train_siamese(
-        cat, model=net, triplets="metadata", input_size=cfg.train_size, epochs=cfg.train_epochs,
-        triplets_per_epoch=cfg.train_triplets, batch_triplets=14, learning_rate=cfg.learning_rate,
-        learning_rate_decay="cosine", eval_every=cfg.train_epochs, ks=(1, 5, 10), seed=cfg.seed,
-        progress=False, verbose=1)
+    ranked = training.train_siamese(cat, model=net, **cfg.train_kwargs(), progress=False, verbose=1)
 train_cpu = time.process_time() - tic
-print(f"trained {cfg.train_epochs} epochs in {train_cpu:.0f} CPU-seconds")
-after = deep_ranking.evaluate_metadata(ranked.model, cat, "test", input_size=cfg.train_size, ks=(1, 5, 10))
+print(f"trained {cfg.epochs} epochs in {train_cpu:.0f} CPU-seconds")
+after = deep_ranking.evaluate_metadata(ranked.model, cat, "test", image_size=cfg.image_size, ks=(1, 5, 10))
 
 # %%
 # headline figures: compared by nbval (repeatable training keeps them stable)

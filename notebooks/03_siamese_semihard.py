@@ -65,14 +65,14 @@
 # %% [markdown]
 # ## Setup
 #
-# `Config` is the only cell to edit. The demo values train a compact CNN from scratch at 48 px,
+# The settings cell is the only one to edit (`cfg`, from `fashionsim.presets`). The demo values train a compact CNN from scratch at 48 px,
 # because the CPU budget allows no more (measured below); the comments give the reference's
 # configuration, to use with a GPU, a network (for the ImageNet weights) and a real catalog.
 
 # %%
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import keras
@@ -80,7 +80,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from fashionsim import data, losses, mining, plots, training
+from fashionsim import data, losses, mining, plots, presets, training
 from fashionsim.embed import embed_images, model_fingerprint
 from fashionsim.lessons import Lessons, notebook_seed
 from fashionsim.models.embedding import build_embedding_model
@@ -89,27 +89,10 @@ from fashionsim.repeatable import seed_training
 SEED = notebook_seed(0)  # 0; tools/lessons.py re-runs the notebook for seeds 0-4
 
 
-@dataclass(frozen=True)
-class Config:
-    catalog_dir: str | None = None     # None: the generated demo catalog; else a catalog folder
-    backbone: str = "small_cnn"        # reference: "inception_v3"
-    input_size: int = 48               # reference: 299
-    weights: str | None = None         # reference: "imagenet" (None = random initialisation)
-    epochs: int = 30                   # reference: 3,600
-    triplets_per_epoch: int = 504      # reference: 700
-    batch_triplets: int = 14           # 42 images per batch, as the reference
-    margin: float = 0.3
-    learning_rate: float = 3e-4        # reference: 1e-4 (Adam)
-    learning_rate_decay: str | None = "cosine"  # down to 0 at the last step; reference: None (constant)
-    eval_every: int = 3                # reference: 100
-    select_by: str = "val_recall@10"   # keep the epoch that does best on the validation split
-    ks: tuple[int, ...] = (1, 3, 5, 10, 25, 50, 100)
-    n_trees: int = 50                  # Annoy trees, as the reference
-    artifacts: str = "../artifacts/siamese"
-    seed: int = SEED
-
-
-cfg = Config()
+# The settings live in `fashionsim.presets` (one home for the notebooks, the CLI and
+# `fashionsim.artifacts`); the comments there give the reference's value of each.
+cfg = presets.NOTEBOOK_03.replace(seed=SEED)
+print(cfg)
 lessons = Lessons("03_siamese_semihard", seed=cfg.seed)  # the asserted lessons, also measured over seeds
 ART = Path(cfg.artifacts)
 notebook_start = time.process_time()
@@ -162,19 +145,20 @@ plt.show()
 # 2. embed them with the current model;
 # 3. for every pair, pick its negative among the other pairs' shop photos, on the whole distance
 #    matrix at once (`mining.semihard_negatives`).
+#
+# `training.mine_triplets` runs the three steps; `train_siamese` calls it before every epoch.
 
 # %%
 seed_training(cfg.seed)  # seeds, op determinism: the same weights on every run (fashionsim.repeatable)
-model = build_embedding_model(backbone=cfg.backbone, image_size=cfg.input_size, weights=cfg.weights)
+model = build_embedding_model(backbone=cfg.backbone, image_size=cfg.image_size, weights=cfg.weights)
 untrained_weights = model.get_weights()   # kept to compare with the trained network later
 train_cat = cat.split("train")
-pairs = mining.sample_pairs(train_cat, cfg.triplets_per_epoch, seed=cfg.seed)
-wanted = pd.unique(np.concatenate([pairs.street, pairs.shop]))
-vectors = embed_images(model, train_cat.image_paths(wanted), cfg.input_size, progress=False)
-where = pd.Index(wanted)
-anchors, positives = vectors[where.get_indexer(pairs.street)], vectors[where.get_indexer(pairs.shop)]
-negatives, margins = mining.semihard_negatives(anchors, positives, pairs.label, return_margins=True)
-print(f"{len(pairs)} pairs of {pairs.product_id.nunique()} products, {len(wanted)} distinct images embedded")
+# one mining round, as train_siamese runs it before every epoch: draw (street, shop) pairs, embed each
+# distinct image once, pick every anchor's semi-hard negative among the other pairs' shop photos
+mined = training.mine_triplets(model, train_cat, cfg.triplets_per_epoch, image_size=cfg.image_size, seed=cfg.seed)
+pairs, anchors, positives, negatives = mined.pairs, mined.anchors, mined.positives, mined.negative_rows
+margins = mined.triplets["margin"].to_numpy()
+print(f"{len(pairs)} pairs of {pairs.product_id.nunique()} products, {mined.n_images} distinct images embedded")
 print(f"a semi-hard negative exists for {np.sum(margins > 0)} of the {len(margins)} anchors (else: the farthest "
       f"one); margins d(a,n) − d(a,p) range from {margins.min():.4f} to {margins.max():.4f}")
 
@@ -248,7 +232,7 @@ plt.show()
 # statistics had not caught up with the weights; `train_siamese` flagged it as a collapse). So the
 # demo uses `backbone="small_cnn"` (4 convolution blocks, 0.6 M parameters with the head) at 48 px:
 # enough for the colours, patterns and silhouettes of the generated garments. Set `backbone`,
-# `input_size` and `weights` in `Config` for the real thing.
+# `image_size` and `weights` with `cfg.replace(...)` for the real thing.
 
 # %%
 print(f"{model.name}: {model.count_params():,} parameters, input {model.input_shape[1:]}, "
@@ -265,7 +249,7 @@ print(" → ".join(layer.name for layer in model.layers[1:]))
 # %%
 def recall_report(net, name):
     """recall@K on the test split through Annoy (full and clean street photos) and Annoy vs exact."""
-    res = training.evaluate_retrieval(net, cat, "test", input_size=cfg.input_size, ks=cfg.ks, index="annoy",
+    res = training.evaluate_retrieval(net, cat, "test", image_size=cfg.image_size, ks=cfg.ks, index="annoy",
                                       n_trees=cfg.n_trees, seed=cfg.seed, return_retrieved=True)
     clean = res["clean"]["recall"] if res["clean"] is not None else {}
     row = {f"R@{k}": res["full"]["recall"][k] for k in cfg.ks}
@@ -297,12 +281,7 @@ pd.DataFrame([chance, untrained]).round(3)
 # %%
 # NBVAL_IGNORE_OUTPUT
 t0 = time.process_time()
-run = training.train_siamese(
-    cat, model=model, input_size=cfg.input_size, epochs=cfg.epochs, triplets_per_epoch=cfg.triplets_per_epoch,
-    batch_triplets=cfg.batch_triplets, margin=cfg.margin, learning_rate=cfg.learning_rate,
-    learning_rate_decay=cfg.learning_rate_decay, eval_every=cfg.eval_every, ks=cfg.ks, select_by=cfg.select_by,
-    out_dir=ART / "run", seed=cfg.seed, progress=False, verbose=1,
-)
+run = training.train_siamese(cat, model=model, **cfg.train_kwargs(), out_dir=ART / "run", progress=False, verbose=1)
 train_cpu = time.process_time() - t0
 print(f"training: {train_cpu:.0f} CPU-seconds, {run.train_seconds:.0f} s wall")
 
@@ -355,7 +334,7 @@ other_product = test_pairs.label.to_numpy() != test_pairs.label.to_numpy()[shuff
 def pair_distances(net):
     """d(a,p) and d(a,n) of the test pairs (n: the shop photo of a random other pair's product)."""
     ids = pd.unique(np.concatenate([test_pairs.street, test_pairs.shop]))
-    vec = embed_images(net, cat.image_paths(ids), cfg.input_size, progress=False)
+    vec = embed_images(net, cat.image_paths(ids), cfg.image_size, progress=False)
     at = pd.Index(ids)
     a, p = vec[at.get_indexer(test_pairs.street)], vec[at.get_indexer(test_pairs.shop)]
     return ((a - p) ** 2).sum(axis=1), ((a - p[shuffled]) ** 2).sum(axis=1)[other_product]
@@ -426,7 +405,7 @@ if (multilabel_dir / "state.json").is_file():
     from fashionsim.multilabel import image_vectors, load_multilabel
 
     ml_model, _, ml_state = load_multilabel(multilabel_dir)
-    ml_size = int(ml_state["config"]["input_size"])
+    ml_size = int(ml_state["config"]["image_size"])
     test_cat = cat.split("test")
     ml_ids = test_cat.images.image_id.to_numpy()
     ml_vectors = l2_normalize(image_vectors(ml_model, test_cat, ml_size, image_ids=ml_ids, progress=False))
@@ -468,7 +447,7 @@ info = {"config": {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdic
         "test_recall": {k: float(v) for k, v in trained.items()}}
 (ART / "siamese.json").write_text(json.dumps(info, indent=1))
 reloaded = keras.models.load_model(model_path, compile=False)
-probe = np.random.default_rng(0).random((2, cfg.input_size, cfg.input_size, 3), dtype=np.float32)
+probe = np.random.default_rng(0).random((2, cfg.image_size, cfg.image_size, 3), dtype=np.float32)
 assert np.allclose(reloaded.predict_on_batch(probe), run.model.predict_on_batch(probe), atol=1e-5)
 print("saved", model_path.name, "and siamese.json in", ART)
 

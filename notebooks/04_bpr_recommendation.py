@@ -67,14 +67,13 @@
 # %% [markdown]
 # ## Setup
 #
-# `Config` is the only cell to edit. The defaults train small models from scratch on CPU.
+# The settings cell is the only one to edit (`cfg`, from `fashionsim.presets`). The defaults train small models from scratch on CPU.
 # For a real dataset point `catalog_dir` at a catalog folder (`fashionsim.data.read_catalog`;
 # the DVBPR Amazon files load with `data.from_dvbpr_npy`), raise the image sizes and epochs,
 # and, with a network, use `weights="imagenet"` for the pretrained encoder.
 
 # %%
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import keras
@@ -82,29 +81,17 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from fashionsim import data, images, metrics, plots, recommend
+from fashionsim import data, images, metrics, plots, presets, recommend
 from fashionsim.lessons import Lessons, notebook_seed
 from fashionsim.recommend import models as bpr_models
 
 SEED = notebook_seed(0)  # 0; tools/lessons.py re-runs the notebook for seeds 0-4
 
 
-@dataclass(frozen=True)
-class Config:
-    catalog_dir: str | None = None     # None: the generated demo catalog; else a catalog folder
-    image_size: int = 48               # item pictures for the CNN and the autoencoder
-    cnn_epochs: int = 40               # BPR epochs, CNN trained end to end
-    ae_epochs: int = 20                # autoencoder pre-training (reconstruction) epochs
-    head_epochs: int = 30              # BPR epochs for the frozen-encoder variants
-    backbone: str = "inception_v3"
-    pretrained_size: int = 75          # InceptionV3 needs at least 75 px
-    weights: str | None = None         # "imagenet" with a network; None = random weights (offline)
-    mf_epochs: int = 30
-    artifacts: Path = Path("../artifacts/dvbpr")  # notebook 05 and `fashionsim recommend` read it
-    seed: int = SEED
-
-
-cfg = Config()
+# The settings live in `fashionsim.presets` (one home for the notebooks, the CLI and
+# `fashionsim.artifacts`): `cfg.dvbpr(variant)` gives one DVBPR variant's, `cfg.mf_kwargs()` BPR-MF's.
+cfg = presets.NOTEBOOK_04.replace(seed=SEED)
+print(cfg)
 lessons = Lessons("04_bpr_recommendation", seed=cfg.seed)  # the asserted lessons, also measured over seeds
 keras.utils.set_random_seed(cfg.seed)  # every trainer reseeds itself from its seed (fashionsim.repeatable)
 
@@ -169,7 +156,7 @@ print(f"one epoch of triples ({inter.train.nnz:,}): {1e3 * (time.perf_counter() 
 
 # %%
 popularity_scores = recommend.popularity_scores(inter.train)  # (n_users, n_items) view of one row
-mf = recommend.train_bpr_mf(inter, epochs=cfg.mf_epochs, seed=cfg.seed, progress=False)
+mf = recommend.train_bpr_mf(inter, **cfg.mf_kwargs(), progress=False)
 
 # %% [markdown]
 # ## The visually-aware model
@@ -208,8 +195,8 @@ print(f"same triples repeated 4 times -> reference {reference_loss_4x:.3f} (grow
 #   its encoder is then frozen and a trainable dense layer maps its code to K.
 # * **Pretrained backbone** — a frozen InceptionV3 plus a trainable dense layer. *Offline, its
 #   weights are random* (`weights=None`): the features are those of an untrained network, a
-#   fair stand-in for "features not made for this task", not ImageNet's. With a network set
-#   `weights="imagenet"` in `Config`.
+#   fair stand-in for "features not made for this task", not ImageNet's. With a network use
+#   `cfg.replace(weights="imagenet")`.
 #
 # With a frozen encoder each item's features are computed once, and only θ and the dense layer
 # train. On a small catalog the CNN too embeds every item once per step and gathers the vectors
@@ -224,17 +211,13 @@ print(f"same triples repeated 4 times -> reference {reference_loss_4x:.3f} (grow
 
 # %% tags=["nbval-ignore-output"]
 pictures = recommend.load_item_images(cat, inter.item_ids, cfg.image_size)  # (n_items, s, s, 3): the catalog
-common = dict(interactions=inter, seed=cfg.seed, progress=False)
+common = dict(interactions=inter, progress=False)
 visual = {}
 start = time.perf_counter()
-visual["DVBPR · CNN"] = recommend.train_dvbpr(cat, variant="cnn", image_size=cfg.image_size,
-                                              epochs=cfg.cnn_epochs, item_images=pictures, **common)
-visual["DVBPR · autoencoder"] = recommend.train_dvbpr(cat, variant="autoencoder", image_size=cfg.image_size,
-                                                      epochs=cfg.head_epochs, ae_epochs=cfg.ae_epochs,
+visual["DVBPR · CNN"] = recommend.train_dvbpr(cat, **cfg.dvbpr("cnn").train_kwargs(), item_images=pictures, **common)
+visual["DVBPR · autoencoder"] = recommend.train_dvbpr(cat, **cfg.dvbpr("autoencoder").train_kwargs(),
                                                       item_images=pictures, **common)
-visual["DVBPR · pretrained"] = recommend.train_dvbpr(cat, variant="pretrained", image_size=cfg.pretrained_size,
-                                                     backbone=cfg.backbone, weights=cfg.weights,
-                                                     epochs=cfg.head_epochs, **common)
+visual["DVBPR · pretrained"] = recommend.train_dvbpr(cat, **cfg.dvbpr("pretrained").train_kwargs(), **common)
 for name, result in {"BPR-MF": mf, **visual}.items():
     print(f"{name:22s} trained in {result.train_seconds:5.1f} s, best epoch {result.best_epoch + 1}, "
           f"validation AUC {max(result.history['val_auc']):.3f}")
