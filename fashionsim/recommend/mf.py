@@ -126,6 +126,8 @@ class _Buffers:
 
     def __init__(self, size: int, latent_dim: int):
         self.theta, self.gi, self.gj, self.diff = (np.empty((size, latent_dim), np.float32) for _ in range(4))
+        self.pairs, self.signed = np.empty(2 * size, np.int32), np.empty(2 * size, np.float32)
+        self.ptr = np.arange(size + 1, dtype=np.int32)
 
 
 def _forward(params: MFParams, u: np.ndarray, i: np.ndarray, j: np.ndarray, buffers: _Buffers | None = None) -> _Batch:
@@ -188,29 +190,6 @@ def _adam_grads(params: MFParams, b: _Batch, u, i, j, lambda_u: float, lambda_i:
     return grads, squares
 
 
-class _Triples(NamedTuple):
-    """Triples with the int32 rows and column pointers the SGD path's sparse products take (built once an epoch)."""
-
-    u: np.ndarray
-    i: np.ndarray
-    j: np.ndarray
-    u32: np.ndarray  # (n,) user rows
-    pairs: np.ndarray  # (n, 2) int64 (i, j): the item rows, interleaved
-    pairs32: np.ndarray
-    ptr: np.ndarray  # arange(n + 1)
-
-    @classmethod
-    def of(cls, u, i, j) -> _Triples:
-        u, i, j = (np.asarray(a, dtype=np.int64) for a in (u, i, j))
-        pairs = np.stack([i, j], axis=1)
-        return cls(u, i, j, u.astype(np.int32), pairs, pairs.astype(np.int32), np.arange(len(u) + 1, dtype=np.int32))
-
-    def batch(self, start: int, stop: int) -> _Triples:
-        sl = slice(start, stop)
-        return _Triples(self.u[sl], self.i[sl], self.j[sl], self.u32[sl], self.pairs[sl], self.pairs32[sl],
-                        self.ptr[:len(self.u[sl]) + 1])
-
-
 class _SGDTables:
     """The tables as the SGD path steps them: θ with a column of ones, γ with the biases as its last column.
 
@@ -233,27 +212,32 @@ class _SGDTables:
             params.bias[...] = self.item[:, self.k]
 
 
-def _sgd_step(tables: _SGDTables, optimizer: SGD, t: _Triples, lambda_u: float, lambda_i: float,
-              buffers: _Buffers | None = None) -> tuple[float, float]:
+def _sgd_step(tables: _SGDTables, optimizer: SGD, u: np.ndarray, i: np.ndarray, j: np.ndarray, lambda_u: float,
+              lambda_i: float, buffers: _Buffers | None = None) -> tuple[float, float]:
     """:func:`step` for SGD, in float32: ``d`` is the sparse matrices' entries, the L2 part comes from row counts.
 
-    Column b of the user matrix holds d_b at row u_b (times γ_i − γ_j); column b of the item matrix
-    holds +d_b at row i_b and −d_b at row j_b (times [θ_u, 1]: the vectors' and the biases' gradients).
+    Column b of the user matrix holds d_b at row u_b (times [γ_i, β_i] − [γ_j, β_j]); column b of the item
+    matrix holds +d_b at row i_b and −d_b at row j_b (times [θ_u, 1]: the vectors' and the biases' gradients).
     """
-    n = len(t.u)
-    b = _forward(tables.scored, t.u, t.i, t.j, buffers)
+    n = len(u)
+    buffers = buffers if buffers is not None else _Buffers(n, tables.user.shape[1])
+    b = _forward(tables.scored, u, i, j, buffers)
+    users = u.astype(np.int32)
+    pairs = buffers.pairs[:2 * n]  # i_0, j_0, i_1, j_1, ...: the item rows of the batch, interleaved
+    pairs[0::2], pairs[1::2] = i, j
+    signed = buffers.signed[:2 * n]
+    signed[0::2] = b.d
+    np.negative(b.d, out=signed[1::2])
     n_users, n_items = len(tables.user), len(tables.item)
-    user_counts = np.bincount(t.u, minlength=n_users)
-    item_counts = np.bincount(t.pairs.ravel(), minlength=n_items)
+    user_counts, item_counts = np.bincount(users, minlength=n_users), np.bincount(pairs, minlength=n_items)
     loss = _loss(tables.vectors, tables.item, None, b.x, user_counts, item_counts, lambda_u, lambda_i)
-    g_user = (sp.csc_matrix((b.d, t.u32, t.ptr), shape=(n_users, n)) @ b.diff)[:, :tables.k]
+    ptr = buffers.ptr[:n + 1]
+    g_user = (sp.csc_matrix((b.d, users, ptr), shape=(n_users, n)) @ b.diff)[:, :tables.k]
     g_user += (2.0 * lambda_u / n * user_counts).astype(np.float32)[:, None] * tables.vectors
-    signed = np.stack([b.d, -b.d], axis=1).ravel()
-    g_item = sp.csc_matrix((signed, t.pairs32.ravel(), 2 * t.ptr), shape=(n_items, n)) @ b.theta
+    g_item = sp.csc_matrix((signed, pairs, 2 * ptr), shape=(n_items, n)) @ b.theta
     g_item += (2.0 * lambda_i / n * item_counts).astype(np.float32)[:, None] * tables.item
-    accuracy = np.count_nonzero(b.x > 0) / n
     optimizer.apply([tables.vectors, tables.item], [g_user, g_item])
-    return loss, accuracy
+    return loss, np.count_nonzero(b.x > 0) / n
 
 
 def step(params: MFParams, optimizer: Adam | SGD, u: np.ndarray, i: np.ndarray, j: np.ndarray, *,
@@ -261,7 +245,7 @@ def step(params: MFParams, optimizer: Adam | SGD, u: np.ndarray, i: np.ndarray, 
     """One optimiser step on a batch of triples; returns (the batch loss, the fraction with x_uij > 0)."""
     if not optimizer.needs_squares:
         tables = _SGDTables(params)
-        result = _sgd_step(tables, optimizer, _Triples.of(u, i, j), lambda_u, lambda_i)
+        result = _sgd_step(tables, optimizer, np.asarray(u), np.asarray(i), np.asarray(j), lambda_u, lambda_i)
         tables.store(params)
         return result
     b = _forward(params, u, i, j)
@@ -278,12 +262,12 @@ def run_epoch(params: MFParams, optimizer: Adam | SGD, u: np.ndarray, i: np.ndar
     losses, accuracies, sizes = [], [], []
     sgd = not optimizer.needs_squares
     if sgd:
-        tables, triples = _SGDTables(params), _Triples.of(u, i, j)
+        tables = _SGDTables(params)
         buffers = _Buffers(min(batch_size, len(u)), tables.user.shape[1])
     for k in range(0, len(u), batch_size):
         stop = min(k + batch_size, len(u))
         if sgd:
-            loss, accuracy = _sgd_step(tables, optimizer, triples.batch(k, stop), lambda_u, lambda_i, buffers)
+            loss, accuracy = _sgd_step(tables, optimizer, u[k:stop], i[k:stop], j[k:stop], lambda_u, lambda_i, buffers)
         else:
             loss, accuracy = step(params, optimizer, u[k:stop], i[k:stop], j[k:stop], lambda_u=lambda_u,
                                   lambda_i=lambda_i)
