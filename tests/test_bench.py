@@ -12,12 +12,17 @@ from fashionsim.cli import main
 pytestmark = pytest.mark.bench
 
 
+#: areas whose quick run has a test of its own, which checks their rows in more detail
+OWN_TESTS = {"scale": "tests/test_bench_scale.py", "bpr": "tests/test_recommend_bench.py"}
+
+
 def test_bench_quick_json_has_a_row_per_area(capsys):
-    assert main(["bench", "--quick", "--json"]) == 0
+    others = [area for area in runner.AREAS if area not in OWN_TESTS]
+    assert main(["bench", "--quick", "--json", *[arg for area in others for arg in ("--only", area)]]) == 0
     report = json.loads(capsys.readouterr().out)
     assert report["quick"] is True and report["machine"]["cores"] >= 1
     areas = {row["area"] for row in report["rows"]}
-    assert areas == set(runner.AREAS)
+    assert areas == set(others)
     for row in report["rows"]:
         assert row["ours_s"] > 0, row
         if row["reference_s"] is not None:
@@ -29,3 +34,12 @@ def test_bench_quick_json_has_a_row_per_area(capsys):
 def test_unknown_area_is_refused():
     with pytest.raises(ValueError, match="unknown benchmark area"):
         runner.run_all(quick=True, only=["nothing"])
+
+
+def test_every_area_is_run_by_a_test():
+    from pathlib import Path
+
+    assert set(OWN_TESTS) <= set(runner.AREAS)
+    for area, path in OWN_TESTS.items():
+        text = (Path(__file__).resolve().parents[1] / path).read_text()
+        assert "quick" in text and area in text, (area, path)

@@ -36,10 +36,10 @@ TRAIN_ALL = textwrap.dedent("""
 
     small = dict(image_size=16, widths=(4, 8), latent_dim=4, batch_size=8, progress=False, seed=3)
     runs = {
-        "siamese": training.train_siamese(cat, backbone="small_cnn", input_size=32, epochs=2, triplets_per_epoch=12,
+        "siamese": training.train_siamese(cat, backbone="small_cnn", image_size=32, epochs=2, triplets_per_epoch=12,
                                           batch_triplets=3, ks=(1, 2), progress=False, verbose=0,
                                           seed=3).model,
-        "multilabel": multilabel.train_multilabel(cat, out + "/ml", backbone="mobilenet_v2", input_size=32,
+        "multilabel": multilabel.train_multilabel(cat, out + "/ml", backbone="mobilenet_v2", image_size=32,
                                                   weights=None, epochs=2, batch_size=6, validation=False,
                                                   progress=False, seed=3).model,
         "dvbpr_cnn": train_dvbpr(cat, variant="cnn", epochs=2, **small).model,
@@ -84,7 +84,7 @@ def _digest(model) -> str:
 def test_siamese_resume_equals_an_uninterrupted_run(tiny_catalog, tmp_path, decay):
     from fashionsim import training
 
-    options = dict(backbone="small_cnn", input_size=32, triplets_per_epoch=12, batch_triplets=3, ks=(1, 2),
+    options = dict(backbone="small_cnn", image_size=32, triplets_per_epoch=12, batch_triplets=3, ks=(1, 2),
                    eval_every=1, select_by="val_recall@2", min_selection_queries=1, progress=False, verbose=0,
                    seed=5, learning_rate_decay=decay)
     straight = training.train_siamese(tiny_catalog, epochs=3, out_dir=tmp_path / "straight", **options)
@@ -128,11 +128,11 @@ def _train_then_kill(cat, out_dir, options) -> None:
 def test_multilabel_resume_equals_an_uninterrupted_run(tiny_catalog, tmp_path):
     from fashionsim import multilabel
 
-    options = dict(backbone="mobilenet_v2", input_size=32, weights=None, batch_size=6, validation=False,
+    options = dict(backbone="mobilenet_v2", image_size=32, weights=None, batch_size=6, validation=False,
                    progress=False, seed=5)
-    straight = multilabel.train_multilabel(tiny_catalog, tmp_path / "straight", epochs=3, **options)
+    straight = multilabel.train_multilabel(tiny_catalog, tmp_path / "straight", epochs=2, **options)
     multilabel.train_multilabel(tiny_catalog, tmp_path / "resumed", epochs=1, **options)
-    resumed = multilabel.train_multilabel(tiny_catalog, tmp_path / "resumed", epochs=3, resume=True, **options)
+    resumed = multilabel.train_multilabel(tiny_catalog, tmp_path / "resumed", epochs=2, resume=True, **options)
     assert _digest(resumed.model) == _digest(straight.model)
     assert resumed.history["loss"] == straight.history["loss"]
 

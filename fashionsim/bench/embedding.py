@@ -72,7 +72,8 @@ def _throughput_rows(tmp: Path, quick: bool) -> list[BenchRow]:
     from fashionsim.models.backbones import build_backbone
 
     rows = []
-    for size, n in ((75, 128 if quick else 512), (299, 32 if quick else 128)):
+    repeat = 1 if quick else 3
+    for size, n in ((75, 64 if quick else 512), (299, 8 if quick else 128)):
         folder = tmp / f"tp{size}"
         folder.mkdir()
         paths = _write_images(folder, n, side=max(size, 128))
@@ -86,8 +87,9 @@ def _throughput_rows(tmp: Path, quick: bool) -> list[BenchRow]:
             for b in decoded:
                 model.predict_on_batch(b)
 
-        alone = median_time(model_alone, repeat=3)
-        piped = median_time(lambda: embed_images(model, paths, size, batch_size=batch, progress=False), repeat=3)
+        alone = median_time(model_alone, repeat=repeat)
+        piped = median_time(lambda: embed_images(model, paths, size, batch_size=batch, progress=False),
+                            repeat=repeat)
         rows.append(BenchRow(
             name="embedding: pipeline + InceptionV3 vs model alone", size=f"{n} images @ {size} px",
             ours_s=piped, reference_s=alone,
