@@ -51,6 +51,31 @@ def _bpr_objective(train_model, tower):
     return user_layer.embeddings, user_layer.l2, train_model.trainable_variables, train_model.optimizer
 
 
+def _mean_loss_step(users, lambda_u, variables, optimizer, tower, pictures, u, i, j):
+    """One optimizer step on a batch: f = tower(pictures), i and j index f's rows; (loss, in-batch accuracy).
+
+    The loss is the siamese DVBPR model's: mean softplus(−x_uij) + λ_u mean ‖θ_u‖² + the tower's penalties.
+    """
+    import tensorflow as tf
+
+    with tf.GradientTape() as tape:
+        vectors = tower(pictures, training=True)
+        theta = tf.gather(users, u)
+        x = tf.reduce_sum(theta * (tf.gather(vectors, i) - tf.gather(vectors, j)), axis=-1)
+        loss = tf.reduce_mean(tf.nn.softplus(-x))
+        loss += lambda_u * tf.reduce_mean(tf.reduce_sum(tf.square(theta), axis=-1))
+        for penalty in tower.losses:
+            loss += penalty
+    optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+    return loss, tf.reduce_mean(tf.cast(x > 0, tf.float32))
+
+
+def _epoch_logs(losses: list[float], accuracies: list[float], sizes: list[int]) -> dict[str, float]:
+    """The epoch's loss and in-batch accuracy: the batches' values weighted by their sizes."""
+    return {"loss": float(np.average(losses, weights=sizes)),
+            "pairwise_accuracy": float(np.average(accuracies, weights=sizes))}
+
+
 def distinct_items_step(train_model, tower):
     """A compiled step over a batch of triples that encodes each *distinct* item of the batch once.
 
@@ -68,16 +93,7 @@ def distinct_items_step(train_model, tower):
     @tf.function(input_signature=[spec, spec, spec, tf.TensorSpec([None, size, size, 3], tf.float32)],
                  reduce_retracing=True)
     def step(u, i, j, pictures):
-        with tf.GradientTape() as tape:
-            vectors = tower(pictures, training=True)
-            theta = tf.gather(users, u)
-            x = tf.reduce_sum(theta * (tf.gather(vectors, i) - tf.gather(vectors, j)), axis=-1)
-            loss = tf.reduce_mean(tf.nn.softplus(-x))
-            loss += lambda_u * tf.reduce_mean(tf.reduce_sum(tf.square(theta), axis=-1))
-            for penalty in tower.losses:
-                loss += penalty
-        optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
-        return loss, tf.reduce_mean(tf.cast(x > 0, tf.float32))
+        return _mean_loss_step(users, lambda_u, variables, optimizer, tower, pictures, u, i, j)
 
     return step
 
@@ -94,8 +110,7 @@ def run_distinct_epoch(step, pictures, u, i, j, batch_size: int) -> dict[str, fl
         losses.append(float(loss))
         accuracies.append(float(accuracy))
         sizes.append(b)
-    return {"loss": float(np.average(losses, weights=sizes)),
-            "pairwise_accuracy": float(np.average(accuracies, weights=sizes))}
+    return _epoch_logs(losses, accuracies, sizes)
 
 
 def catalog_step(train_model, tower, table):
@@ -114,16 +129,7 @@ def catalog_step(train_model, tower, table):
 
     @tf.function(input_signature=[spec, spec, spec], reduce_retracing=True)
     def step(u, i, j):
-        with tf.GradientTape() as tape:
-            vectors = tower(table, training=True)
-            theta = tf.gather(users, u)
-            x = tf.reduce_sum(theta * (tf.gather(vectors, i) - tf.gather(vectors, j)), axis=-1)
-            loss = tf.reduce_mean(tf.nn.softplus(-x))
-            loss += lambda_u * tf.reduce_mean(tf.reduce_sum(tf.square(theta), axis=-1))
-            for penalty in tower.losses:
-                loss += penalty
-        optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
-        return loss, tf.reduce_mean(tf.cast(x > 0, tf.float32))
+        return _mean_loss_step(users, lambda_u, variables, optimizer, tower, table, u, i, j)
 
     return step
 
@@ -137,8 +143,7 @@ def run_catalog_epoch(step, u, i, j, batch_size: int) -> dict[str, float]:
         losses.append(float(loss))
         accuracies.append(float(accuracy))
         sizes.append(min(batch_size, len(u) - k))
-    return {"loss": float(np.average(losses, weights=sizes)),
-            "pairwise_accuracy": float(np.average(accuracies, weights=sizes))}
+    return _epoch_logs(losses, accuracies, sizes)
 
 
 def distributed_catalog_step(strategy, train_model, tower, table):
@@ -192,5 +197,4 @@ def run_distributed_epoch(step, strategy, u, i, j, batch_size: int) -> dict[str,
         loss, accuracy = step(batch, tf.constant(sizes[-1], tf.float32))
         losses.append(float(loss))
         accuracies.append(float(accuracy))
-    return {"loss": float(np.average(losses, weights=sizes)),
-            "pairwise_accuracy": float(np.average(accuracies, weights=sizes))}
+    return _epoch_logs(losses, accuracies, sizes)
