@@ -33,3 +33,12 @@ def test_quick_run_measures_every_row():
     rows = bpr.run(quick=True)
     assert len(rows) == 4
     assert all(r.ours_s > 0 and r.reference_s > 0 and r.peak_mib is not None for r in rows)
+
+
+def test_cornac_rows_say_so_when_cornac_is_absent(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "cornac", None)  # import cornac raises ImportError
+    (row,) = bpr._cornac_rows(epochs=1)
+    assert np.isnan(row.ours_s) and row.reference_s is None
+    assert row.note == "skipped: Cornac is not installed (pip install 'fashionsim[peers]')"

@@ -161,6 +161,41 @@ def test_sgd_step_is_gradient_descent_on_the_same_loss():
         np.testing.assert_allclose(after, before - 0.5 * grad, rtol=1e-5, atol=1e-6)
 
 
+def test_sgd_epoch_refills_its_step_matrix_exactly():
+    """run_epoch's steps (one matrix per batch size, refilled in place, kept across epochs) equal fresh steps."""
+    from fashionsim.recommend import mf as MF
+
+    rng = np.random.default_rng(5)
+    start = MF.init_params(7, 11, 3, rng, stddev=0.5)
+    u, i, j = rng.integers(0, 7, 70), rng.integers(0, 11, 70), rng.integers(0, 11, 70)  # batches 32, 32, 6
+    kept, fresh = (MF.MFParams(*(a.copy() for a in start.arrays())) for _ in range(2))
+    optimizer = MF.SGD(2.0)
+    for _ in range(2):
+        MF.run_epoch(kept, optimizer, u, i, j, batch_size=32, lambda_u=0.1, lambda_i=0.05)
+        for k in range(0, 70, 32):
+            MF.step(fresh, MF.SGD(2.0), u[k:k + 32], i[k:k + 32], j[k:k + 32], lambda_u=0.1, lambda_i=0.05)
+    assert optimizer.iterations == 6 and len(optimizer._work) == 2
+    for a, b, s in zip(kept.arrays(), fresh.arrays(), start.arrays()):
+        np.testing.assert_array_equal(a, b)
+        assert not np.allclose(a, s)
+
+
+def test_sgd_refuses_codes_outside_the_tables_and_keeps_the_tables():
+    from fashionsim.recommend import mf as MF
+
+    params = MF.init_params(4, 6, 2, np.random.default_rng(0))
+    before = [a.copy() for a in params.arrays()]
+    u, i, j = np.array([0, 3]), np.array([1, 2]), np.array([4, 5])
+    with pytest.raises(IndexError, match=r"j holds codes up to 6, outside the table's \[0, 6\)"):
+        MF.run_epoch(params, MF.SGD(1.0), u, i, np.array([4, 6]), batch_size=1, lambda_u=0.1, lambda_i=0.1)
+    with pytest.raises(IndexError, match="u holds codes up to 4"):
+        MF.step(params, MF.SGD(1.0), np.array([0, 4]), i, j, lambda_u=0.1, lambda_i=0.1)
+    with pytest.raises(IndexError, match="must be >= 0"):
+        MF.step(params, MF.SGD(1.0), u, np.array([1, -1]), j, lambda_u=0.1, lambda_i=0.1)
+    for a, b in zip(params.arrays(), before):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_bpr_mf_sgd_learns_and_rejects_unknown_optimizers():
     from fashionsim.recommend import train_bpr_mf
 

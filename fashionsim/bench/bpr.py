@@ -18,7 +18,8 @@
   100,000 interactions, power-law popularity, hidden tastes), split by
   :func:`fashionsim.recommend.leave_last_out`, k = 10, both trained on the
   same training interactions in one run; seconds per epoch and test AUC (all
-  items, fashionsim's :func:`~fashionsim.metrics.auc` for both).
+  items, fashionsim's :func:`~fashionsim.metrics.auc` for both). Cornac runs twice:
+  seeded (it then trains on one thread, like fashionsim) and unseeded (all cores).
 * A DVBPR epoch at catalog scale (25,000 items × 48 px, generated PNGs in a
   temporary folder, ``item_pass="pairs"``): seconds per epoch, the one-off
   decode into the picture cache, and the peak resident memory of the
@@ -158,16 +159,21 @@ MF_SETTINGS = dict(latent_dim=10, optimizer="sgd", batch_size=8192, learning_rat
 CORNAC_SETTINGS = dict(k=10, learning_rate=0.001, lambda_reg=0.01, use_bias=True)
 
 
-def _cornac_row(epochs: int = 100, seed: int = 0) -> BenchRow:
-    """BPR-MF against Cornac's BPR on one generated split, in one run: seconds per epoch and test AUC."""
+def _cornac_rows(epochs: int = 100, seed: int = 0) -> list[BenchRow]:
+    """BPR-MF against Cornac's BPR on one generated split, in one run: seconds per epoch and test AUC.
+
+    Two Cornac runs: seeded (then Cornac trains on one thread, "to remove randomness from
+    parallelization", its docs say; the like-for-like row, as fashionsim's training is seeded and
+    single-threaded) and unseeded (all cores, lock-free parallel SGD; results differ run to run).
+    """
     name = "BPR-MF vs Cornac BPR: seconds per epoch and test AUC (leave-last-out)"
     size = f"943 users × 1,682 items, 100,000 interactions, k = 10, {epochs} epochs"
     try:
         import cornac
         from cornac.models import BPR
     except ImportError:
-        return BenchRow(name, size, float("nan"), None, None,
-                        "skipped: Cornac is not installed (pip install 'fashionsim[peers]')")
+        return [BenchRow(name, size, float("nan"), None, None,
+                         "skipped: Cornac is not installed (pip install 'fashionsim[peers]')")]
     from fashionsim.metrics import auc
     from fashionsim.recommend import FactorScores, interactions_from_frame, leave_last_out, train_bpr_mf
 
@@ -184,25 +190,31 @@ def _cornac_row(epochs: int = 100, seed: int = 0) -> BenchRow:
 
     users, items = inter.train.nonzero()
     data = cornac.data.Dataset.from_uir([(str(a), str(b), 1.0) for a, b in zip(users, items)], seed=seed)
-    peer = BPR(max_iter=epochs, seed=seed, verbose=False, **CORNAC_SETTINGS)
-    start = time.perf_counter()
-    peer.fit(data)
-    peer_epoch = (time.perf_counter() - start) / epochs
     k = CORNAC_SETTINGS["k"]
-    user_vectors = np.zeros((inter.n_users, k), np.float32)
-    item_vectors = np.zeros((inter.n_items, k), np.float32)
-    item_bias = np.full(inter.n_items, -1e9, np.float32)  # items Cornac never saw rank last
-    for raw, idx in data.uid_map.items():
-        user_vectors[int(raw)] = peer.u_factors[idx]
-    for raw, idx in data.iid_map.items():
-        item_vectors[int(raw)] = peer.i_factors[idx]
-        item_bias[int(raw)] = peer.i_biases[idx]
-    peer_auc = auc(FactorScores(user_vectors, item_vectors, item_bias), positives, inter.train)
-    note = (f"AUC fashionsim {ours_auc:.4f} vs Cornac {peer_auc:.4f} (Δ {ours_auc - peer_auc:+.4f}); per epoch "
-            f"{ours_epoch:.4f} s vs {peer_epoch:.4f} s (Cornac {cornac.__version__}: fit time / epochs, its "
-            f"default threads); fashionsim {MF_SETTINGS}; Cornac {CORNAC_SETTINGS}")
-    return BenchRow(name, size, ours_epoch, peer_epoch, None, note,
-                    extra={"auc": ours_auc, "reference_auc": peer_auc, "epochs": epochs})
+    rows = []
+    for peer_seed, mode in ((seed, "seeded"), (None, "unseeded")):
+        peer = BPR(max_iter=epochs, seed=peer_seed, verbose=False, **CORNAC_SETTINGS)
+        start = time.perf_counter()
+        peer.fit(data)
+        peer_epoch = (time.perf_counter() - start) / epochs
+        user_vectors = np.zeros((inter.n_users, k), np.float32)
+        item_vectors = np.zeros((inter.n_items, k), np.float32)
+        item_bias = np.full(inter.n_items, -1e9, np.float32)  # items Cornac never saw rank last
+        for raw, idx in data.uid_map.items():
+            user_vectors[int(raw)] = peer.u_factors[idx]
+        for raw, idx in data.iid_map.items():
+            item_vectors[int(raw)] = peer.i_factors[idx]
+            item_bias[int(raw)] = peer.i_biases[idx]
+        peer_auc = auc(FactorScores(user_vectors, item_vectors, item_bias), positives, inter.train)
+        threads = f"{peer.num_threads} thread" + "s" * (peer.num_threads > 1)
+        note = (f"Cornac {mode} ({threads}); AUC fashionsim {ours_auc:.4f} vs Cornac {peer_auc:.4f} "
+                f"(Δ {ours_auc - peer_auc:+.4f}); per epoch {ours_epoch:.4f} s (median, sampling included, one "
+                f"thread) vs {peer_epoch:.4f} s (Cornac {cornac.__version__}: fit time / epochs); "
+                f"fashionsim {MF_SETTINGS}; Cornac {CORNAC_SETTINGS}")
+        rows.append(BenchRow(f"{name}, Cornac {mode}", size, ours_epoch, peer_epoch, None, note,
+                             extra={"auc": ours_auc, "reference_auc": peer_auc, "epochs": epochs,
+                                    "reference_threads": peer.num_threads}))
+    return rows
 
 
 # ------------------------------------------------------------------------------------------ DVBPR at scale
@@ -291,16 +303,18 @@ def run(quick: bool = False) -> list[BenchRow]:
         _sampler_row(100_000, 50_000, repeat=3, ref_triples=200_000),
         _auc_row(*DEMO, repeat=5),
         _auc_row(10_000, 50_000, repeat=1, ref_users=500),
-        _cornac_row(),
+        *_cornac_rows(),
         _dvbpr_epoch_row(),
     ]
 
 
-if __name__ == "__main__":  # python -m fashionsim.bench.bpr [--quick]
+if __name__ == "__main__":  # python -m fashionsim.bench.bpr [--quick | --peers | --cornac]
     import sys
 
-    if "--peers" in sys.argv:  # only the rows of issue 13: BPR-MF vs Cornac, DVBPR at 25k items
-        rows = [_cornac_row(), _dvbpr_epoch_row()]
+    if "--cornac" in sys.argv:  # only BPR-MF vs Cornac (seconds)
+        rows = _cornac_rows()
+    elif "--peers" in sys.argv:  # only the rows of issue 13: BPR-MF vs Cornac, DVBPR at 25k items
+        rows = [*_cornac_rows(), _dvbpr_epoch_row()]
     else:
         rows = run(quick="--quick" in sys.argv)
     for row in rows:
